@@ -1,0 +1,56 @@
+/* cli/main.c - `berth <command>`: finds the registered subcommand and runs it. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/cmd.h"
+
+extern const struct berth_cmd __start_berth_cmds[];
+extern const struct berth_cmd __stop_berth_cmds[];
+
+const struct berth_cmd *berth_cmds_begin(void) { return __start_berth_cmds; }
+const struct berth_cmd *berth_cmds_end(void) { return __stop_berth_cmds; }
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: berth <command> [args...]\n\ncommands:\n");
+	for (const struct berth_cmd *c = berth_cmds_begin(); c < berth_cmds_end(); c++)
+		fprintf(out, "  %-34s %s\n", c->name, c->summary);
+}
+
+/* Matches "WORD1 WORD2" names against argv[1..2], then single words. */
+static const struct berth_cmd *find_command(int argc, char **argv, int *ret_words)
+{
+	char two[256];
+
+	if (argc > 2) {
+		snprintf(two, sizeof(two), "%s %s", argv[1], argv[2]);
+		for (const struct berth_cmd *c = berth_cmds_begin(); c < berth_cmds_end(); c++)
+			if (strcmp(c->name, two) == 0) {
+				*ret_words = 2;
+				return c;
+			}
+	}
+	for (const struct berth_cmd *c = berth_cmds_begin(); c < berth_cmds_end(); c++)
+		if (strcmp(c->name, argv[1]) == 0) {
+			*ret_words = 1;
+			return c;
+		}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct berth_cmd *cmd;
+	int words = 0;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	cmd = find_command(argc, argv, &words);
+	if (!cmd) {
+		fprintf(stderr, "berth: unknown command '%s' (see 'berth --help')\n", argv[1]);
+		return 2;
+	}
+	return cmd->run(argc - words, argv + words);
+}
