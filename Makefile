@@ -13,7 +13,7 @@
 BUILD    ?= build
 CC       ?= gcc
 PKGS     := libseccomp libcap libnl-3.0 libnl-route-3.0 libmnl libnftnl \
-            libcjson libmicrohttpd sqlite3 libcrypto
+            libcjson libmicrohttpd sqlite3 libcrypto libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
