@@ -13,7 +13,7 @@
 BUILD    ?= build
 CC       ?= gcc
 PKGS     := libseccomp libcap libnl-3.0 libnl-route-3.0 libmnl libnftnl \
-            libcjson libmicrohttpd sqlite3 libcrypto libcurl
+            libcjson libmicrohttpd sqlite3 libcrypto libcurl libarchive
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -23,7 +23,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD 
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDLIBS   := $(PKG_LIBS)
 
-SRCDIRS  := lib runtime cgroup policy kconfig netns volumes scheduler control api store agent cli
+SRCDIRS  := lib images runtime cgroup policy kconfig netns volumes scheduler control api store agent cli
 SRCS     := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))
 MAIN     := cli/main.c
 LIBSRCS  := $(filter-out $(MAIN),$(SRCS))
