@@ -1,0 +1,318 @@
+/* tests/unit/test_images_layer.c - layer extraction: whiteouts, metadata,
+ * hard links, and hostile tarballs that try to write outside the layer.
+ * Needs root (chown, mknod, trusted.* xattrs); skips otherwise. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "images/layer.h"
+#include "images/store.h"
+#include "lib/err.h"
+
+enum kind { F, D, L, H, C, X };
+
+struct ent {
+	enum kind kind;
+	const char *path;
+	const char *data;      /* file contents, symlink/hardlink target */
+	unsigned mode;
+	unsigned uid, gid;
+	const char *xattr;     /* "name=value" */
+};
+
+struct fix {
+	char dir[64];          /* scratch: layer/ and canary/ inside */
+	int layerfd;
+};
+
+/* Builds a gzip'd pax tarball of ENTS in a memfd (only its first half when
+ * TRUNCATE), returns the fd at offset 0. */
+static int make_tar(const struct ent *ents, size_t n, int truncate_to)
+{
+	size_t cap = 1 << 20, used = 0;
+	char *buf = malloc(cap);
+	struct archive *a = archive_write_new();
+	int fd = memfd_create("layer", MFD_CLOEXEC);
+
+	assert_non_null(buf);
+	archive_write_set_format_pax_restricted(a);
+	archive_write_add_filter_gzip(a);
+	assert_int_equal(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *e = archive_entry_new();
+		const struct ent *t = &ents[i];
+		static const unsigned types[] = { [F] = AE_IFREG, [D] = AE_IFDIR, [L] = AE_IFLNK,
+						  [H] = AE_IFREG, [C] = AE_IFCHR, [X] = AE_IFIFO };
+
+		archive_entry_set_pathname(e, t->path);
+		archive_entry_set_filetype(e, types[t->kind]);
+		archive_entry_set_perm(e, t->mode ? t->mode : (t->kind == D ? 0755 : 0644));
+		archive_entry_set_uid(e, t->uid);
+		archive_entry_set_gid(e, t->gid);
+		archive_entry_set_mtime(e, 1000000000, 0);
+		if (t->kind == L)
+			archive_entry_set_symlink(e, t->data);
+		if (t->kind == H)
+			archive_entry_set_hardlink(e, t->data);
+		if (t->kind == C)
+			archive_entry_set_rdev(e, makedev(1, 3));
+		if (t->xattr) {
+			const char *eq = strchr(t->xattr, '=');
+			char name[64];
+
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - t->xattr), t->xattr);
+			archive_entry_xattr_add_entry(e, name, eq + 1, strlen(eq + 1));
+		}
+		if (t->kind == F)
+			archive_entry_set_size(e, (la_int64_t)strlen(t->data));
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		if (t->kind == F)
+			archive_write_data(a, t->data, strlen(t->data));
+		archive_entry_free(e);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	if (truncate_to)
+		used /= 2;
+	assert_int_equal(write(fd, buf, used), (ssize_t)used);
+	lseek(fd, 0, SEEK_SET);
+	free(buf);
+	return fd;
+}
+
+static int setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	char p[128];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/berth-test-layer.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(p, sizeof(p), "%s/layer", f->dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/canary", f->dir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/layer", f->dir);
+	f->layerfd = open(p, O_RDONLY | O_DIRECTORY);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+	int fd = open("/", O_RDONLY | O_DIRECTORY);
+
+	close(f->layerfd);
+	img_rm_rf_at(fd, f->dir + 1);
+	close(fd);
+	free(f);
+	return 0;
+}
+
+static int unpack(struct fix *f, const struct ent *ents, size_t n, int trunc, struct err *e)
+{
+	int fd = make_tar(ents, n, trunc);
+	int r = img_layer_unpack(fd, f->layerfd, e);
+
+	close(fd);
+	return r;
+}
+
+static char *slurp(struct fix *f, const char *rel)
+{
+	static char buf[256];
+	int fd = openat(f->layerfd, rel, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n < 0 ? 0 : n] = '\0';
+	return buf;
+}
+
+static int count_entries(const char *dir)
+{
+	char cmd[160];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof(cmd), "find %s -mindepth 1 | wc -l", dir);
+	p = popen(cmd, "r");
+	if (fscanf(p, "%d", &n) != 1)
+		n = -1;
+	pclose(p);
+	return n;
+}
+
+static void test_regular_layer(void **state)
+{
+	struct fix *f = *state;
+	const struct ent ents[] = {
+		{ D, "./", NULL, 0755 },
+		{ D, "etc/", NULL, 0750, 0, 42 },
+		{ F, "etc/hostname", "box\n", 0640, 1000, 1001, "user.note=hi" },
+		{ F, "./bin/tool", "#!x", 04755, 0, 0 },
+		{ L, "bin/sh", "busybox" },
+		{ L, "bin/abs", "/etc/hostname" },
+		{ H, "etc/hostname2", "etc/hostname" },
+		{ C, "dev/null", NULL, 0666 },
+		{ X, "run/fifo", NULL, 0600 },
+		{ F, "dup", "first" },
+		{ F, "dup", "second" },
+		{ F, "evil-xattr", "x", 0644, 0, 0, "trusted.overlay.redirect=/etc" },
+	};
+	struct err e = ERR_INIT;
+	struct stat st, st2;
+	char buf[64];
+
+	assert_int_equal(unpack(f, ents, sizeof(ents) / sizeof(ents[0]), 0, &e), 0);
+	assert_string_equal(slurp(f, "etc/hostname"), "box\n");
+	assert_int_equal(fstatat(f->layerfd, "etc/hostname", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(st.st_uid, 1000);
+	assert_int_equal(st.st_gid, 1001);
+	assert_int_equal(st.st_mtim.tv_sec, 1000000000);
+	assert_int_equal(fstatat(f->layerfd, "etc/hostname2", &st2, 0), 0);
+	assert_int_equal(st.st_ino, st2.st_ino);
+	assert_int_equal(fstatat(f->layerfd, "etc", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	assert_int_equal(st.st_gid, 42);
+	assert_int_equal(fstatat(f->layerfd, "bin/tool", &st, 0), 0);
+	assert_int_equal(st.st_mode & 07777, 04755);
+	assert_int_equal(readlinkat(f->layerfd, "bin/sh", buf, sizeof(buf)), 7);
+	assert_int_equal(fstatat(f->layerfd, "dev/null", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, makedev(1, 3));
+	assert_int_equal(fstatat(f->layerfd, "run/fifo", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_string_equal(slurp(f, "dup"), "second");
+	{
+		char path[128], val[16];
+
+		snprintf(path, sizeof(path), "%s/layer/etc/hostname", f->dir);
+		assert_int_equal(getxattr(path, "user.note", val, sizeof(val)), 2);
+		snprintf(path, sizeof(path), "%s/layer/evil-xattr", f->dir);
+		assert_int_equal(getxattr(path, "trusted.overlay.redirect", val, sizeof(val)), -1);
+	}
+}
+
+static void test_whiteouts(void **state)
+{
+	struct fix *f = *state;
+	const struct ent ents[] = {
+		{ D, "usr/", NULL },
+		{ F, "usr/.wh..wh..opq", "" },
+		{ F, "usr/new", "n" },
+		{ F, "etc/.wh.passwd", "" },
+		{ F, ".wh.gone", "" },
+	};
+	struct err e = ERR_INIT;
+	struct stat st;
+	char path[128], val[4];
+
+	assert_int_equal(unpack(f, ents, sizeof(ents) / sizeof(ents[0]), 0, &e), 0);
+	assert_int_equal(fstatat(f->layerfd, "etc/passwd", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, makedev(0, 0));
+	assert_int_equal(fstatat(f->layerfd, "gone", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(fstatat(f->layerfd, "etc/.wh.passwd", &st, AT_SYMLINK_NOFOLLOW), -1);
+	assert_int_equal(fstatat(f->layerfd, "usr/.wh..wh..opq", &st, AT_SYMLINK_NOFOLLOW), -1);
+	snprintf(path, sizeof(path), "%s/layer/usr", f->dir);
+	assert_int_equal(getxattr(path, "trusted.overlay.opaque", val, sizeof(val)), 1);
+	assert_int_equal(val[0], 'y');
+	assert_string_equal(slurp(f, "usr/new"), "n");
+}
+
+/* Each hostile layer must fail with a clear error and leave the canary
+ * directory (a sibling of the layer) untouched. */
+static void test_hostile(void **state)
+{
+	struct fix *f = *state;
+	char canary[96], target[160];
+	const struct ent dotdot[] = { { F, "../canary/passwd", "pwned" } };
+	const struct ent deep[] = { { F, "a/b/../../../canary/x", "pwned" } };
+	const struct ent absolute[] = { { F, "/tmp/berth-abs-escape", "pwned" } };
+	struct ent symlink_escape[] = { { L, "evil", NULL }, { F, "evil/passwd", "pwned" } };
+	const struct ent symlink_rel[] = { { L, "up", ".." }, { F, "up/canary/x", "pwned" } };
+	const struct ent hardlink_out[] = { { H, "h", "../canary/secret" } };
+	const struct ent wh_dotdot[] = { { F, "etc/.wh...", "" } };
+	struct {
+		const char *name;
+		const struct ent *ents;
+		size_t n;
+		const char *msg;
+	} cases[] = {
+		{ "dotdot", dotdot, 1, "'..'" },
+		{ "deep dotdot", deep, 1, "'..'" },
+		{ "absolute", absolute, 1, "absolute name" },
+		{ "symlink escape", symlink_escape, 2, "symlink" },
+		{ "relative symlink", symlink_rel, 2, "symlink" },
+		{ "hardlink out", hardlink_out, 1, "'..'" },
+		{ "whiteout of ..", wh_dotdot, 1, "refusing" },
+	};
+
+	snprintf(canary, sizeof(canary), "%s/canary", f->dir);
+	snprintf(target, sizeof(target), "%s", canary);
+	symlink_escape[0].data = target;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct err e = ERR_INIT;
+
+		print_message("# %s\n", cases[i].name);
+		assert_true(unpack(f, cases[i].ents, cases[i].n, 0, &e) < 0);
+		print_message("#   %s\n", e.msg);
+		assert_non_null(strstr(e.msg, cases[i].msg));
+		assert_int_equal(count_entries(canary), 0);
+		assert_int_equal(access("/tmp/berth-abs-escape", F_OK), -1);
+	}
+}
+
+static void test_truncated(void **state)
+{
+	struct fix *f = *state;
+	char big[8192];
+	struct ent ents[] = { { F, "big", big } };
+	struct err e = ERR_INIT;
+
+	srand(7);
+	for (size_t i = 0; i < sizeof(big) - 1; i++)
+		big[i] = (char)('a' + rand() % 26);   /* not too compressible */
+	big[sizeof(big) - 1] = '\0';
+	assert_true(unpack(f, ents, 1, 1, &e) < 0);
+	print_message("# %s\n", e.msg);
+	assert_non_null(strstr(e.msg, "unpack layer"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_regular_layer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whiteouts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+	};
+
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP layer tests need root\n");
+		return 0;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
