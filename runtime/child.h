@@ -1,0 +1,33 @@
+/* runtime/child.h - the container child: what runs between clone and exec.
+ *
+ * Everything here runs in the child of clone3, a copy of a possibly
+ * multi-threaded parent's memory: no allocation, no stdio, no locks (only
+ * async-signal-safe calls).  The parent prepares every string beforehand.
+ * A failing step fills a struct rt_fail, which the child writes to the
+ * exec-failure pipe; the parent turns it into one line.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/runtime.h"
+
+struct rt_fail {
+	int err;          /* positive errno */
+	char what[240];   /* "mount '/proc'" */
+};
+
+/* Fills F (no allocation) and returns -ERR. */
+int rt_fail(struct rt_fail *f, int err, const char *what, const char *subject);
+
+/* In the child, after pivot_root: /proc, /sys, /dev, masks, read-only paths,
+ * and the read-only root when asked. (runtime/mounts.c) */
+int rt_setup_pivot(const char *rootfs, struct rt_fail *f);
+int rt_setup_mounts(const struct rt_plan *plan, struct rt_fail *f);
+/* /dev as a tmpfs with the usual nodes, pts, shm, mqueue. (runtime/devices.c) */
+int rt_setup_dev(struct rt_fail *f);
+/* lo up in a fresh network namespace. (runtime/devices.c) */
+int rt_loopback_up(struct rt_fail *f);

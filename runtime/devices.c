@@ -1,0 +1,77 @@
+/* runtime/devices.c - /dev and the loopback link (runs in the child). */
+#include "runtime/child.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+
+static const struct {
+	const char *path;
+	unsigned major, minor;
+} dev_nodes[] = {
+	{ "/dev/null", 1, 3 }, { "/dev/zero", 1, 5 },    { "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+};
+
+static const struct {
+	const char *target, *path;
+} dev_links[] = {
+	{ "pts/ptmx", "/dev/ptmx" },
+	{ "/proc/self/fd", "/dev/fd" },
+	{ "/proc/self/fd/0", "/dev/stdin" },
+	{ "/proc/self/fd/1", "/dev/stdout" },
+	{ "/proc/self/fd/2", "/dev/stderr" },
+};
+
+static const struct {
+	const char *source, *target, *fstype;
+	unsigned long flags;
+	const char *data;
+} dev_mounts[] = {
+	{ "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	  "newinstance,ptmxmode=0666,mode=0620,gid=5" },
+	{ "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k" },
+	{ "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+};
+
+int rt_setup_dev(struct rt_fail *f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++)
+		if (mknod(dev_nodes[i].path, S_IFCHR | 0666,
+			  makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0)
+			return rt_fail(f, errno, "create device", dev_nodes[i].path);
+	for (size_t i = 0; i < ARRAY_SIZE(dev_mounts); i++) {
+		if (mkdir(dev_mounts[i].target, 0755) < 0)
+			return rt_fail(f, errno, "create mount point", dev_mounts[i].target);
+		if (mount(dev_mounts[i].source, dev_mounts[i].target, dev_mounts[i].fstype,
+			  dev_mounts[i].flags, dev_mounts[i].data) < 0)
+			return rt_fail(f, errno, "mount", dev_mounts[i].target);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
+		if (symlink(dev_links[i].target, dev_links[i].path) < 0)
+			return rt_fail(f, errno, "create symlink", dev_links[i].path);
+	return 0;
+}
+
+int rt_loopback_up(struct rt_fail *f)
+{
+	_cleanup_close_ int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { .ifr_name = "lo" };
+
+	if (s < 0)
+		return rt_fail(f, errno, "socket for", "lo");
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		return rt_fail(f, errno, "read flags of", "lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		return rt_fail(f, errno, "bring up", "lo");
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* runtime/spawn.h - clone + child setup + exec (runtime/spawn.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup/cgroup.h"
+#include "runtime/child.h"
+
+/* What the child needs besides the plan. */
+struct rt_spawn {
+	int err_fd;   /* write end of the close-on-exec exec-status pipe */
+	int sync_fd;  /* fallback path only: read end the parent releases us on */
+};
+
+struct rt_spawn_result {
+	pid_t pid;
+	int pidfd;      /* -1 on the fallback path */
+	bool fallback;  /* clone3 + CLONE_INTO_CGROUP was not available */
+};
+
+/* Clones the container's pid 1 into CG and its namespaces and waits until it
+ * exec'd.  On failure after clone the child is dead or dying and RET->pid
+ * is set (> 0) so the caller reaps it; F says what failed. */
+int rt_spawn(const struct rt_plan *plan, const struct cg *cg, struct rt_spawn_result *ret,
+	     struct rt_fail *f);

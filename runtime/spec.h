@@ -1,0 +1,63 @@
+/* runtime/spec.h - what one container run asks for, parsed from argv.
+ *
+ * rt_spec_parse() is pure (no syscalls beyond policy's rlimit check): it
+ * only reads strings and checks ranges, so it is unit tested with hostile
+ * input.  Strings are borrowed from ARGV, which must outlive the spec; the
+ * arrays are owned by the spec and freed by rt_spec_release().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "policy/policy.h"
+
+/* ECS ranges (ECS-REFERENCE 1.2 / 1.5). */
+#define RT_CPU_UNITS_MAX 10240         /* container cpu units */
+#define RT_CPU_LIMIT_MAX 196608        /* hard limit units (task-level range) */
+#define RT_MEMORY_MIN_MIB 6            /* "Docker >= 20.10 needs >= 6 MiB" */
+#define RT_MEMORY_MAX_MIB (UINT64_C(1) << 32) /* 4 PiB: no overflow in bytes */
+#define RT_PIDS_MAX 4194304
+#define RT_NAME_MAX 128
+
+enum rt_net { RT_NET_NONE, RT_NET_HOST };
+enum rt_enforce { RT_ENFORCE_ON, RT_ENFORCE_OFF };
+
+struct rt_spec {
+	const char *rootfs;
+	char name[RT_NAME_MAX + 1];   /* cgroup name; generated when not given */
+	const char *hostname;         /* NULL: the name */
+	bool cpu_set;
+	uint64_t cpu_units;           /* --cpu: cpu.weight */
+	uint64_t cpu_limit_units;     /* --cpu-limit: cpu.max; 0 = none */
+	uint64_t memory_mib;          /* --memory: memory.max; 0 = none */
+	uint64_t memory_reservation_mib; /* memory.low; 0 = none */
+	uint64_t pids_max;            /* default CG_DEFAULT_PIDS_MAX */
+	const char **env;             /* "K=V", NULL-terminated, in order given */
+	size_t n_env;
+	const char *user;             /* "U[:G]" as given; NULL = root */
+	const char *workdir;          /* NULL = "/" */
+	bool read_only;
+	char **cap_add, **cap_drop;
+	size_t n_cap_add, n_cap_drop;
+	bool privileged;
+	enum rt_net net;
+	struct rlimit_spec *ulimits;
+	size_t n_ulimits;
+	enum rt_enforce cgroup_enforce;
+	const char *cgroup_parent;    /* relative to the cgroup2 mount */
+	char *const *argv;            /* the command, NULL-terminated, borrowed */
+	bool help;                    /* --help: print usage, run nothing */
+};
+
+/* Parses `container run` options (ARGV[0] is the command word and skipped).
+ * ENV_ENFORCE / ENV_PARENT are the values of BERTH_CGROUP_ENFORCE and
+ * BERTH_CGROUP_PARENT (NULL when unset); flags win over them.  On failure the
+ * spec is released and E holds one line naming the bad option. */
+int rt_spec_parse(int argc, char **argv, const char *env_enforce, const char *env_parent,
+		  struct rt_spec *ret, struct err *e);
+void rt_spec_release(struct rt_spec *spec);
+/* The usage text for `berth container run`. */
+extern const char rt_spec_usage[];
