@@ -57,11 +57,15 @@ struct seccomp_prog {
 	void *filter;   /* struct sock_filter[], malloc'd */
 	size_t len;     /* number of instructions */
 };
-/* The default deny-list profile (EPERM), compiled once and cached: the first
- * call in a process compiles (or reads a cache file keyed by the profile's
- * hash under CACHE_DIR when not NULL); later calls return the same program.
- * MASK (the capability set) relaxes rules the way the common default does
- * (e.g. CAP_SYS_ADMIN allows mount). */
+/* The default deny-list profile (EPERM; clone3 ENOSYS), compiled once and
+ * cached: the first call for a mask in a process reads CACHE_DIR/<key>.bpf
+ * (when CACHE_DIR is not NULL, and only if the directory and file are owned
+ * by us and writable by no one else) or compiles with libseccomp and writes
+ * that file atomically; later calls return the same program, which lives
+ * until the process exits.  MASK (the capability set) relaxes rules the way
+ * the common default does (e.g. CAP_SYS_ADMIN allows mount and new
+ * namespaces, CAP_SYS_PTRACE ptrace, CAP_SYS_BOOT reboot, CAP_SYS_MODULE
+ * module loading, CAP_SYS_TIME the clock). */
 int seccomp_default_prog(uint64_t cap_mask, const char *cache_dir,
 			 const struct seccomp_prog **ret, struct err *e);
 /* The default profile for CAP_MASK as text, one rule per line (the plan the
