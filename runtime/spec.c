@@ -270,7 +270,7 @@ static int check_spec(const struct rt_spec *s, struct err *e)
 	if (!s->rootfs)
 		return err_setx(e, -EINVAL, "--rootfs is required");
 	if (!s->argv || !s->argv[0])
-		return err_setx(e, -EINVAL, "no command given (… -- CMD [ARG...])");
+		return err_setx(e, -EINVAL, "no command given (... -- CMD [ARG...])");
 	if (s->argv[0][0] == '\0')
 		return err_setx(e, -EINVAL, "the command is empty");
 	if (s->memory_mib && s->memory_reservation_mib &&
