@@ -1,0 +1,71 @@
+/* control/internal.h - shared by the control/ action files. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "control/arn.h"
+#include "control/control.h"
+#include "lib/err.h"
+#include "store/store.h"
+
+#define PAGE_KEY_LEN 32
+#define PAGE_MAX 100
+
+struct control {
+	struct store *st;
+	char *region;
+	char *account;
+	char *default_cluster;
+	unsigned char page_key[PAGE_KEY_LEN]; /* MACs pagination tokens */
+};
+
+/* One action: REQ was checked against the action's model shape already. */
+typedef int action_fn(struct control *c, const cJSON *req, const char *principal,
+		      cJSON **ret, struct err *e);
+
+action_fn act_create_cluster, act_describe_clusters, act_list_clusters, act_delete_cluster;
+action_fn act_register_task_definition, act_describe_task_definition,
+	act_list_task_definitions, act_list_task_definition_families,
+	act_deregister_task_definition, act_delete_task_definitions;
+action_fn act_tag_resource, act_untag_resource, act_list_tags_for_resource;
+
+static inline void cJSON_Deletep(cJSON **p) { cJSON_Delete(*p); }
+
+/* ARN of a resource of this control plane, into BUF (ARN_MAX bytes). */
+int ctl_arn(const struct control *c, enum arn_kind kind, const char *cluster, const char *name,
+	    int64_t revision, char *buf);
+/* True when an ARN parsed from a request belongs to this region/account. */
+bool ctl_arn_is_ours(const struct control *c, const struct arn *a);
+/* Seconds since the epoch, with fractions, as ECS timestamps are. */
+double ctl_now(void);
+/* Reports a store failure as ServerException (keeps the store's message). */
+int ctl_server_error(struct err *e, int r);
+
+/* cJSON builders that report allocation failure as -ENOMEM. */
+int json_add(cJSON *o, const char *k, cJSON *v);
+int json_add_str(cJSON *o, const char *k, const char *v);
+int json_add_num(cJSON *o, const char *k, double v);
+int json_append(cJSON *list, cJSON *v);
+
+/* Pagination (paging.c).  maxResults -> *ret (1..100, default DEF). */
+int page_limit(const cJSON *req, int def, int *ret, struct err *e);
+/* A token is opaque to clients: base64url(payload).base64url(mac).  The
+ * payload names the action and the filters, so a token is refused by another
+ * action or with other filters; the MAC refuses a tampered one.  KEY is the
+ * position to resume after.  decode: *ret_key = NULL when TOKEN is absent. */
+int page_token_encode(const struct control *c, const char *action, const char *filter,
+		      const cJSON *key, char **ret);
+int page_token_decode(const struct control *c, const char *action, const char *filter,
+		      const cJSON *req, cJSON **ret_key, struct err *e);
+
+/* Tags (tags.c).  TAGS is a list of {key, value} checked against ECS's rules. */
+int tags_check(const cJSON *tags, struct err *e);
+/* Adds/overwrites TAGS on ARN; refuses going over 50 tags in total. */
+int tags_apply(struct control *c, const char *arn, const cJSON *tags, struct err *e);
+/* [{key, value}, ...] of ARN, sorted by key. */
+int tags_to_json(struct control *c, const char *arn, cJSON **ret, struct err *e);
+
+/* Clusters (cluster.c), for the other action files. */
+int cluster_ensure(struct control *c, const char *name, struct err *e);
