@@ -75,7 +75,7 @@ struct img_store *img_store_open(const char *state_dir, struct err *e)
 			goto fail;
 		}
 	s->lockfd = openat(s->dirfd, "store.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (s->lockfd < 0 || flock(s->lockfd, LOCK_SH) < 0) {
+	if (s->lockfd < 0) {
 		err_set(e, -errno, "lock image store '%s'", s->path);
 		goto fail;
 	}
@@ -99,11 +99,19 @@ struct img_store *img_store_free(struct img_store *s)
 	return NULL;
 }
 
+int img_store_lock_shared(struct img_store *s)
+{
+	return flock(s->lockfd, LOCK_SH) < 0 ? -errno : 0;
+}
+
 int img_store_lock_exclusive(struct img_store *s)
 {
-	/* Converting shared -> exclusive is not atomic, which is fine: prune
-	 * re-reads everything after it holds the lock. */
 	return flock(s->lockfd, LOCK_EX) < 0 ? -errno : 0;
+}
+
+void img_store_unlock(struct img_store *s)
+{
+	(void)flock(s->lockfd, LOCK_UN);   /* cannot fail on a valid fd */
 }
 
 int img_store_lock(struct img_store *s, const char *key)
@@ -543,12 +551,12 @@ int img_user_get(struct img_store *s, const char *container_dir, char ret[IMG_DI
 	return r < 0 ? r : first_line_digest(buf, ret);
 }
 
-int img_user_count(struct img_store *s, const char *digest)
+int img_user_foreach(struct img_store *s,
+		     int (*fn)(const char *container_dir, const char *digest, void *data), void *data)
 {
 	int fd = openat(s->dirfd, "users", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_(closedirp) DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
-	int n = 0;
 
 	if (!d) {
 		if (fd >= 0)
@@ -557,6 +565,7 @@ int img_user_count(struct img_store *s, const char *digest)
 	}
 	while ((de = readdir(d))) {
 		char buf[IMG_DIGEST_MAX + PATH_MAX + 2], *dir;
+		int r;
 
 		if (de->d_name[0] == '.' || read_file_at(dirfd(d), de->d_name, buf, sizeof(buf), NULL) < 0)
 			continue;
@@ -565,15 +574,41 @@ int img_user_count(struct img_store *s, const char *digest)
 			continue;
 		*dir++ = '\0';
 		dir[strcspn(dir, "\n")] = '\0';
+		if (!img_digest_valid(buf))
+			continue;
 		/* A container directory that is gone cannot hold a rootfs. */
 		if (access(dir, F_OK) < 0 && errno == ENOENT) {
 			(void)unlinkat(dirfd(d), de->d_name, 0);
 			continue;
 		}
-		if (!digest || strcmp(buf, digest) == 0)
-			n++;
+		r = fn(dir, buf, data);
+		if (r)
+			return r;
 	}
-	return n;
+	return 0;
+}
+
+struct count_ctx {
+	const char *digest;
+	int n;
+};
+
+static int count_one(const char *dir, const char *digest, void *data)
+{
+	struct count_ctx *c = data;
+
+	(void)dir;
+	if (!c->digest || strcmp(c->digest, digest) == 0)
+		c->n++;
+	return 0;
+}
+
+int img_user_count(struct img_store *s, const char *digest)
+{
+	struct count_ctx c = { .digest = digest };
+	int r = img_user_foreach(s, count_one, &c);
+
+	return r < 0 ? r : c.n;
 }
 
 int img_rm_rf_at(int parentfd, const char *name)

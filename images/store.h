@@ -30,11 +30,15 @@ struct img_store {
 };
 
 /* Opens (creating as needed) STATE_DIR/images; STATE_DIR NULL = env
- * BERTH_STATE_DIR or /var/lib/berth.  Takes store.lock shared: additions
- * run side by side, prune waits for them (img_store_lock_exclusive). */
+ * BERTH_STATE_DIR or /var/lib/berth. */
 struct img_store *img_store_open(const char *state_dir, struct err *e);
 struct img_store *img_store_free(struct img_store *s);  /* accepts NULL */
+/* store.lock: additions (load, pull, mount) hold it shared from their first
+ * blob to their last name, so they run side by side; prune and rm hold it
+ * exclusive and so never see an addition half-way. */
+int img_store_lock_shared(struct img_store *s);
 int img_store_lock_exclusive(struct img_store *s);
+void img_store_unlock(struct img_store *s);
 
 /* An flock'd lock file locks/<KEY>.lock; returns the fd (close to unlock). */
 int img_store_lock(struct img_store *s, const char *key);
@@ -83,8 +87,11 @@ int img_tag_foreach(struct img_store *s, int (*fn)(const char *name, const char 
 int img_user_add(struct img_store *s, const char *container_dir, const char *digest);
 int img_user_remove(struct img_store *s, const char *container_dir);
 int img_user_get(struct img_store *s, const char *container_dir, char ret[IMG_DIGEST_MAX]);
-/* Number of users of DIGEST (records whose container dir vanished are
- * dropped on the way); -errno on failure. */
+/* Calls FN for every user record; records whose container directory is
+ * gone are dropped on the way.  Stops at FN's first non-zero result. */
+int img_user_foreach(struct img_store *s,
+		     int (*fn)(const char *container_dir, const char *digest, void *data), void *data);
+/* Number of users of DIGEST (NULL: of any image); -errno on failure. */
 int img_user_count(struct img_store *s, const char *digest);
 
 /* "a/b:c" <-> "a%2Fb%3Ac": a name as one file name. */

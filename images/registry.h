@@ -1,0 +1,45 @@
+/* images/registry.h - one registry repository over HTTP(S) (used by pull.c).
+ *
+ * Handles the auth dance: a request answered 401 is retried once with basic
+ * credentials or a bearer token fetched from the realm the challenge names.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "images/ref.h"
+
+struct err;
+struct img_blob_writer;
+
+struct reg_client {
+	void *curl;                 /* CURL * */
+	char base[300];             /* "https://host:port" */
+	char repo[256];
+	char registry[256];
+	char *userpass;             /* "user:pass" or NULL */
+	char *bearer;               /* token or NULL */
+	/* per request */
+	char challenge[1024];       /* last WWW-Authenticate */
+	char content_digest[80];    /* Docker-Content-Digest */
+	long status;
+};
+
+int reg_open(struct reg_client *c, const struct img_ref *r, struct err *e);
+void reg_close(struct reg_client *c);
+/* GETs /v2/<repo>/manifests/<REFERENCE>; RET is malloc'd (max 4 MiB). */
+int reg_get_manifest(struct reg_client *c, const char *reference, char **ret, size_t *ret_len,
+		     struct err *e);
+typedef void reg_progress_fn(uint64_t done, uint64_t total, void *data);
+/* GETs /v2/<repo>/blobs/<DIGEST> into W (not committed). */
+int reg_get_blob(struct reg_client *c, const char *digest, struct img_blob_writer *w,
+		 reg_progress_fn *progress, void *data, struct err *e);
+
+/* Pure helpers, unit-tested. */
+/* Finds KEY="value" (or KEY=value) in a WWW-Authenticate challenge. */
+int reg_challenge_param(const char *challenge, const char *key, char *buf, size_t size);
+/* Credentials "user:pass" for REGISTRY from a BERTH_REGISTRY_AUTH value. */
+int reg_auth_from_env(const char *env, const char *registry, char **ret);
+/* Credentials from a docker config.json text; -ENOENT when none match. */
+int reg_auth_from_docker_config(const char *json, size_t len, const char *registry, char **ret);
