@@ -322,6 +322,15 @@ static void print_section(FILE *out, const cJSON *j, const char *title)
 	}
 }
 
+static void upper_name(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < size - 1; i++)
+		buf[i] = (char)toupper((unsigned char)s[i]);
+	buf[i] = '\0';
+}
+
 /* Text: one line per scalar list element or per object (its scalar members
  * tab-separated), prefixed with the upper-cased member name. */
 static void print_text(FILE *out, const cJSON *j, const char *name)
@@ -348,7 +357,13 @@ static void print_text(FILE *out, const cJSON *j, const char *name)
 		return;
 	}
 	cJSON_ArrayForEach(m, j)
-		if (is_scalar(m)) {
+		if (is_scalar(m) && !*name) {
+			/* top level: "NEXTTOKEN\tvalue" */
+			char upper[128];
+
+			upper_name(m->string, upper, sizeof(upper));
+			print_text(out, m, upper);
+		} else if (is_scalar(m)) {
 			_cleanup_free_ char *s = cell_text(m);
 
 			if (!any && *name)
@@ -361,11 +376,8 @@ static void print_text(FILE *out, const cJSON *j, const char *name)
 	cJSON_ArrayForEach(m, j)
 		if (!is_scalar(m)) {
 			char upper[128];
-			size_t i;
 
-			for (i = 0; m->string[i] && i < sizeof(upper) - 1; i++)
-				upper[i] = (char)toupper((unsigned char)m->string[i]);
-			upper[i] = '\0';
+			upper_name(m->string, upper, sizeof(upper));
 			print_text(out, m, upper);
 		}
 }
