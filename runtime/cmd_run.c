@@ -45,6 +45,8 @@ static int cmd_container_run(int argc, char **argv)
 		rt_spec_release(&spec);
 		return EXIT_RUNTIME_FAILURE;
 	}
+	/* Test seam: exercise the path for kernels without CLONE_INTO_CGROUP. */
+	plan.force_clone_fallback = getenv("BERTH_TEST_CLONE_FALLBACK") != NULL;
 	if (plan.unenforced)
 		warn_unenforced(&plan);
 	fflush(NULL); /* nothing buffered may be written twice by the child */

@@ -148,6 +148,8 @@ int rt_container_run(const struct rt_plan *p, struct rt_result *ret, struct err 
 			break;
 		if (w < 0 && errno == ECHILD) {
 			r = err_set(e, -ECHILD, "wait for the container");
+			if (ctr.pidfd >= 0)
+				close(ctr.pidfd);
 			(void)drop_cgroup(&ctr.cg);
 			goto out;
 		}

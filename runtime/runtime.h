@@ -41,6 +41,7 @@ struct rt_plan {
 	struct cg_host host;
 	struct cg_limits limits;
 	bool unenforced;              /* cpu or memory missing in v2, enforce=off */
+	bool force_clone_fallback;    /* test seam: take the pre-5.7 clone path */
 };
 
 /* Pure: the cgroup limits SPEC asks for (ECS mapping, swap off). */

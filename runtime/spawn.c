@@ -138,7 +138,12 @@ int rt_spawn(const struct rt_plan *p, const struct cg *cg, struct rt_spawn_resul
 	err_rd = pfd[0];
 	err_wr = sp.err_fd = pfd[1];
 
-	pid = clone_into_cgroup(p, cg->fd, &pidfd);
+	if (p->force_clone_fallback) {
+		pid = -1;
+		errno = ENOSYS;
+	} else {
+		pid = clone_into_cgroup(p, cg->fd, &pidfd);
+	}
 	if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
 		if (pipe2(pfd, O_CLOEXEC) < 0)
 			return rt_fail(f, errno, "create the sync pipe", NULL);

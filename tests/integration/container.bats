@@ -299,6 +299,20 @@ expect_125() {
 	[ ! -e "$dir" ]
 }
 
+@test "without CLONE_INTO_CGROUP (older kernels) the container still lands in its cgroup" {
+	BERTH_TEST_CLONE_FALLBACK=1 "$BERTH" container run --rootfs "$ROOTFS" --name "bats-fb-$$" -- /bin/sh -c \
+		'cat /proc/self/cgroup > /tmp/bats-cg; echo $$ > /tmp/bats-pid; touch /tmp/bats-ready; sleep 100' >/dev/null 2>&1 3>&- &
+	local pid=$! dir="$CGMOUNT/$BERTH_CGROUP_PARENT/bats-fb-$$" st=0
+	for _ in $(seq 500); do [ -e "$ROOTFS/tmp/bats-ready" ] && break; sleep 0.01; done
+	[ -n "$(cat "$dir/cgroup.procs")" ]
+	grep -qx '0::/' "$ROOTFS/tmp/bats-cg"
+	[ "$(cat "$ROOTFS/tmp/bats-pid")" = 1 ]
+	kill -KILL "$(head -1 "$dir/cgroup.procs")"
+	wait "$pid" || st=$?
+	[ "$st" -eq 137 ]
+	[ ! -e "$dir" ]
+}
+
 @test "limits are written when the controllers exist" {
 	host_has_v2_cpu_memory || skip "cgroup v2 here lacks cpu/memory (the VM suite covers this)"
 	local dir="$CGMOUNT/$BERTH_CGROUP_PARENT/bats-lim-$$"
