@@ -91,7 +91,7 @@ static void uri_encode(FILE *f, const char *s, bool keep_slash)
 			fprintf(f, "%%%02X", *p);
 }
 
-static char *uri_encode_dup(const char *s)
+char *sigv4_uri_encode(const char *s, bool keep_slash)
 {
 	char *buf = NULL;
 	size_t len;
@@ -99,7 +99,7 @@ static char *uri_encode_dup(const char *s)
 
 	if (!f)
 		return NULL;
-	uri_encode(f, s, false);
+	uri_encode(f, s, keep_slash);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -130,8 +130,8 @@ static int write_query(FILE *f, const struct sigv4_request *rq)
 	if (!pairs)
 		return -ENOMEM;
 	for (size_t i = 0; i < rq->n_query; i++) {
-		pairs[i].k = uri_encode_dup(rq->query[i].name);
-		pairs[i].v = uri_encode_dup(rq->query[i].value ? rq->query[i].value : "");
+		pairs[i].k = sigv4_uri_encode(rq->query[i].name, false);
+		pairs[i].v = sigv4_uri_encode(rq->query[i].value ? rq->query[i].value : "", false);
 		if (!pairs[i].k || !pairs[i].v)
 			r = -ENOMEM;
 	}

@@ -17,6 +17,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -68,6 +69,10 @@ void sigv4_signing_key(const char *secret, const char *date, const char *region,
 void sigv4_signature(const unsigned char key[32], const char *string_to_sign, char hex[65]);
 /* Hex SHA-256 of LEN bytes. */
 void sigv4_sha256_hex(const void *data, size_t len, char hex[65]);
+
+/* AWS URI encoding: all but A-Z a-z 0-9 - _ . ~ (and '/' if KEEP_SLASH)
+ * become %XX.  Returns a malloc'd string, NULL on ENOMEM. */
+char *sigv4_uri_encode(const char *s, bool keep_slash);
 
 /* Parses "YYYYMMDDTHHMMSSZ"; -EINVAL. */
 int sigv4_parse_amz_date(const char *s, time_t *ret);
