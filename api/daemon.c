@@ -1,0 +1,281 @@
+/* api/daemon.c - `berth daemon`: configuration, the state-dir lock, the
+ * control plane, the API listeners, one event loop, clean shutdown. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/keys.h"
+#include "api/server.h"
+#include "control/control.h"
+#include "lib/cleanup.h"
+#include "lib/cmd.h"
+#include "lib/config.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+
+#define DEFAULT_CONFIG "/etc/berth/berth.conf"
+
+extern char **environ;
+
+struct daemon {
+	struct config cfg;
+	int lock_fd;
+	struct api_keys *keys;
+	struct control *control;
+	struct loop *loop;
+	struct api_server *api;
+};
+
+/* Creates PATH and its missing parents; the last one gets MODE. */
+static int mkdir_p(const char *path, mode_t mode)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int parent_dir_p(const char *path)
+{
+	_cleanup_free_ char *p = strdup(path);
+	char *slash;
+
+	if (!p)
+		return -ENOMEM;
+	slash = strrchr(p, '/');
+	if (!slash || slash == p)
+		return 0;
+	*slash = '\0';
+	return mkdir_p(p, 0755);
+}
+
+/* flock on <state_dir>/berth.lock; the file holds the owner's pid. */
+static int take_lock(const char *state_dir, int *ret_fd, struct err *e)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	char buf[32];
+	ssize_t n;
+
+	if (asprintf(&path, "%s/berth.lock", state_dir) < 0)
+		return err_set(e, -ENOMEM, "lock path");
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_set(e, -errno, "open lock file '%s'", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK)
+			return err_set(e, -errno, "lock '%s'", path);
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		return err_setx(e, -EBUSY, "another berth daemon%s%s%s is running on state dir '%s' (lock '%s')",
+				*buf ? " (pid " : "", buf, *buf ? ")" : "", state_dir, path);
+	}
+	n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		return err_set(e, -errno, "write lock file '%s'", path);
+	*ret_fd = take_fd(&fd);
+	return 0;
+}
+
+static int call_control(void *data, const char *action, const cJSON *req, const char *principal,
+			cJSON **ret_resp, struct err *e)
+{
+	return control_call(data, action, req, principal, ret_resp, e);
+}
+
+static void on_stop_signal(struct loop *l, const struct signalfd_siginfo *si, void *data)
+{
+	(void)data;
+	log_info("received %s, shutting down", strsignal((int)si->ssi_signo));
+	loop_quit(l, 0);
+}
+
+static int setup_dirs(const struct config *cfg, struct err *e)
+{
+	const char *state = config_get(cfg, CFG_STATE_DIR), *run = config_get(cfg, CFG_RUN_DIR);
+	const char *sock = config_get(cfg, CFG_API_SOCKET);
+	int r;
+
+	r = mkdir_p(state, 0700);
+	if (r < 0)
+		return err_set(e, r, "create state dir '%s'", state);
+	r = mkdir_p(run, 0755);
+	if (r < 0)
+		return err_set(e, r, "create run dir '%s'", run);
+	r = parent_dir_p(sock);
+	if (r < 0)
+		return err_set(e, r, "create the directory of '%s'", sock);
+	return 0;
+}
+
+static int start_api(struct daemon *d, struct err *e)
+{
+	const struct config *cfg = &d->cfg;
+	struct api_server_opts o = {
+		.loop = d->loop,
+		.unix_path = config_get(cfg, CFG_API_SOCKET),
+		.tcp_listen = config_get(cfg, CFG_API_LISTEN),
+		.keys = d->keys,
+		.region = config_get(cfg, CFG_REGION),
+		.max_connections = (unsigned)config_get_u64(cfg, CFG_API_MAX_CONNECTIONS),
+		.connection_timeout_sec = (unsigned)(config_get_usec(cfg, CFG_API_CONNECTION_TIMEOUT) / 1000000),
+		.handler = call_control,
+		.handler_data = d->control,
+	};
+
+	return api_server_start(&o, &d->api, e);
+}
+
+static int daemon_start(struct daemon *d, struct err *e)
+{
+	const struct config *cfg = &d->cfg;
+	const char *keys = config_get(cfg, CFG_ACCESS_KEYS);
+	struct control_opts co = {
+		.state_dir = config_get(cfg, CFG_STATE_DIR),
+		.region = config_get(cfg, CFG_REGION),
+		.account_id = config_get(cfg, CFG_ACCOUNT_ID),
+		.default_cluster = config_get(cfg, CFG_CLUSTER),
+	};
+	int r;
+
+	if (config_get(cfg, CFG_API_LISTEN) && !keys)
+		return err_setx(e, -EINVAL, "BERTH_API_LISTEN is set but BERTH_ACCESS_KEYS is not: TCP requests need access keys");
+	r = setup_dirs(cfg, e);
+	if (r < 0)
+		return r;
+	r = take_lock(co.state_dir, &d->lock_fd, e);
+	if (r < 0)
+		return r;
+	if (keys) {
+		r = api_keys_load(keys, &d->keys, e);
+		if (r < 0)
+			return r;
+	}
+	r = control_open(&co, &d->control, e);
+	if (r < 0)
+		return err_wrap(e, "open the control plane in '%s'", co.state_dir);
+	r = loop_new(&d->loop);
+	if (r < 0)
+		return err_set(e, r, "event loop");
+	r = loop_add_signal(d->loop, SIGTERM, on_stop_signal, d);
+	if (r >= 0)
+		r = loop_add_signal(d->loop, SIGINT, on_stop_signal, d);
+	if (r < 0)
+		return err_set(e, r, "signals");
+	return start_api(d, e);
+}
+
+static void daemon_stop(struct daemon *d)
+{
+	/* Listeners first (no new work), then the store, then the lock. */
+	d->api = api_server_free(d->api);
+	d->control = control_free(d->control);
+	d->loop = loop_free(d->loop);
+	d->keys = api_keys_free(d->keys);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+	d->lock_fd = -1;
+	config_release(&d->cfg);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: berth daemon [--config FILE] [--print-config-keys]\n\n"
+		     "Runs the control plane and the ECS API (default config %s;\n"
+		     "BERTH_* / ECS_* environment variables override it).\n", DEFAULT_CONFIG);
+}
+
+static void log_config(const struct config *cfg)
+{
+	enum log_level lvl;
+
+	if (log_parse_level(config_get(cfg, CFG_LOGLEVEL), &lvl) == 0)
+		log_set_level(lvl);
+	for (unsigned i = 0; i < cfg->n_warnings && i < CONFIG_MAX_WARNINGS; i++)
+		log_warn("config: %s", cfg->warnings[i]);
+	if (cfg->n_warnings > CONFIG_MAX_WARNINGS)
+		log_warn("config: %u more warnings not shown", cfg->n_warnings - CONFIG_MAX_WARNINGS);
+}
+
+static int daemon_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "print-config-keys", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct daemon d = { .lock_fd = -1 };
+	const char *config_path = DEFAULT_CONFIG;
+	bool explicit_config = false;
+	struct err e = ERR_INIT;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			explicit_config = true;
+			break;
+		case 'k':
+			config_print_keys(stdout);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	r = config_load(&d.cfg, config_path, explicit_config, environ, &e);
+	if (r < 0) {
+		log_error("%s", e.msg);
+		return 1;
+	}
+	log_config(&d.cfg);
+	/* A client that hangs up must not kill the daemon mid-write. */
+	signal(SIGPIPE, SIG_IGN);
+	r = daemon_start(&d, &e);
+	if (r < 0) {
+		log_error("%s", e.msg);
+		daemon_stop(&d);
+		return 1;
+	}
+	log_info("berth daemon ready: socket '%s'%s%s, state '%s', cluster '%s'",
+		 config_get(&d.cfg, CFG_API_SOCKET), config_get(&d.cfg, CFG_API_LISTEN) ? ", tcp " : "",
+		 config_get(&d.cfg, CFG_API_LISTEN) ? config_get(&d.cfg, CFG_API_LISTEN) : "",
+		 config_get(&d.cfg, CFG_STATE_DIR), config_get(&d.cfg, CFG_CLUSTER));
+	r = loop_run(d.loop);
+	if (r < 0)
+		log_error_errno(r, "event loop failed");
+	daemon_stop(&d);
+	log_info("berth daemon stopped");
+	return r < 0 ? 1 : 0;
+}
+
+BERTH_COMMAND(daemon, "daemon", daemon_main, "run the control plane and the ECS API");
