@@ -205,7 +205,6 @@ static int rule_container_count(struct td *t)
 static int rule_container_names(struct td *t)
 {
 	const cJSON *c;
-	int i = 0;
 
 	cJSON_ArrayForEach(c, t->containers) {
 		const char *n = get_str(c, "name");
@@ -219,7 +218,6 @@ static int rule_container_names(struct td *t)
 		if (find_container(t, n) != c)
 			return err_api(t->e, EXC, "Duplicate container name '%s'. Container names "
 				       "must be unique within a task definition.", n);
-		i++;
 	}
 	return 0;
 }
@@ -330,7 +328,7 @@ static int check_container_memory(struct td *t, const cJSON *c, int64_t *reserve
 static int rule_memory(struct td *t)
 {
 	const cJSON *c;
-	int64_t sum = 0, one;
+	int64_t sum = 0, one = 0;
 	int r;
 
 	cJSON_ArrayForEach(c, t->containers) {
