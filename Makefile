@@ -21,7 +21,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDLIBS   := $(PKG_LIBS)
+LDLIBS   := -Wl,--as-needed $(PKG_LIBS)
 
 SRCDIRS  := lib images runtime cgroup policy kconfig netns volumes scheduler control api store agent cli
 SRCS     := $(foreach d,$(SRCDIRS),$(wildcard $(d)/*.c))

@@ -101,6 +101,14 @@ static bool mark_ports(struct port_use *u, int proto, long first, long last)
 	return true;
 }
 
+static bool any_marked(const struct port_use *u, int proto, long first, long last)
+{
+	for (long p = first; p <= last; p++)
+		if (u->used[proto][p / 8] & (1u << (p % 8)))
+			return true;
+	return false;
+}
+
 static int check_mapping(struct td *t, const cJSON *c, const cJSON *pm, struct port_use *u)
 {
 	const char *proto = get_str(pm, "protocol"), *range = get_str(pm, "containerPortRange");
@@ -139,6 +147,11 @@ static int check_mapping(struct td *t, const cJSON *c, const cJSON *pm, struct p
 				       (long long)cp);
 		first = last = cp;
 	}
+	/* "You can't expose the same container port for multiple protocols"
+	 * (ECS-REFERENCE 1.3). */
+	if (any_marked(u, !pi, first, last))
+		return err_api(t->e, EXC, "Invalid setting for container '%s'. Container port "
+			       "%ld cannot be exposed for more than one protocol.", cname(c), first);
 	if (!mark_ports(u, pi, first, last))
 		return err_api(t->e, EXC, "Invalid setting for container '%s'. Container port "
 			       "%ld/%s is mapped more than once.", cname(c), first, pi ? "udp" : "tcp");

@@ -314,9 +314,11 @@ static int check_container_memory(struct td *t, const cJSON *c, int64_t *reserve
 	if (mem < 0 && res < 0 && t->memory < 0)
 		return err_api(t->e, EXC, "Invalid setting for container '%s'. At least one of "
 			       "'memory' or 'memoryReservation' must be specified.", name);
-	if (mem >= 0 && res > mem)
+	/* ECS documents "if you specify both, memory must be greater than
+	 * memoryReservation" (ECS-REFERENCE 1.4 rule 3): equal is refused. */
+	if (mem >= 0 && res >= mem)
 		return err_api(t->e, EXC, "Invalid setting for container '%s'. 'memory' must be "
-			       "greater than or equal to 'memoryReservation'.", name);
+			       "greater than 'memoryReservation'.", name);
 	if (t->memory >= 0 && mem > t->memory)
 		return err_api(t->e, EXC, "Invalid 'memory' setting for container '%s'. The "
 			       "container memory (%lld) exceeds the task memory (%lld).", name,
