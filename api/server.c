@@ -292,6 +292,25 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 
 /* --- loop integration --- */
 
+static unsigned open_connections(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return i ? i->num_connections : 0;
+}
+
+/* MHD frees closed connections at the end of a run but re-arms a listener
+ * that was at its connection cap only at the start of the next one: run
+ * again when connections went away, or a waiting client is never accepted. */
+static void run_mhd(struct MHD_Daemon *d)
+{
+	unsigned before = open_connections(d);
+
+	MHD_run(d);
+	if (open_connections(d) < before)
+		MHD_run(d);
+}
+
 static void on_mhd_ready(struct loop *lp, int fd, uint32_t events, void *data)
 {
 	struct listener *l = data;
@@ -299,7 +318,7 @@ static void on_mhd_ready(struct loop *lp, int fd, uint32_t events, void *data)
 	(void)lp;
 	(void)fd;
 	(void)events;
-	MHD_run(l->mhd);
+	run_mhd(l->mhd);
 }
 
 static void on_mhd_timer(struct loop *lp, struct loop_timer *t, void *data)
@@ -309,7 +328,7 @@ static void on_mhd_timer(struct loop *lp, struct loop_timer *t, void *data)
 	(void)lp;
 	(void)t;
 	for (size_t i = 0; i < s->n_lst; i++)
-		MHD_run(s->lst[i].mhd);
+		run_mhd(s->lst[i].mhd);
 }
 
 /* Before every sleep: arm the timer for MHD's nearest connection timeout
