@@ -405,9 +405,15 @@ state_snapshot() {
 	[ "$(stat -c %s "$big")" -gt 1048576 ]
 
 	out=$(sigv4 --action RegisterTaskDefinition --body-file "$big")
-	[[ $(code_of "$out") =~ ^(413|000)$ ]] || { echo "$out" | head -c 300; false; }
+	expect_api_error "$out" 413 RequestEntityTooLargeException
 	code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" \
 		-H 'Content-Type: application/x-amz-json-1.1' \
+		-H 'X-Amz-Target: AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition' \
+		--data-binary "@$big" http://localhost/ || true)
+	[ "$code" = 413 ]
+	# chunked: no Content-Length to refuse up front, the limit holds while reading
+	code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$SOCK" \
+		-H 'Transfer-Encoding: chunked' -H 'Content-Type: application/x-amz-json-1.1' \
 		-H 'X-Amz-Target: AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition' \
 		--data-binary "@$big" http://localhost/ || true)
 	[ "$code" = 413 ]
@@ -486,10 +492,8 @@ state_snapshot() {
 		-H 'Content-Type: application/x-amz-json-1.1' \
 		-H 'X-Amz-Target: AmazonEC2ContainerServiceV20141113.CreateCluster' \
 		--data-binary '{"clusterName":"neg-nobody"}' http://localhost/
-	echo "non-root answer: $output"
 	[ "$status" -eq 0 ]
-	[[ ${output##*$'\n'} =~ ^(400|403)$ ]]
-	[[ $(jq -r .__type <<<"${output%$'\n'*}") =~ ^(AccessDeniedException|UnrecognizedClientException|MissingAuthenticationTokenException)$ ]]
+	expect_api_error "${output##*$'\n'}"$'\n'"${output%$'\n'*}" 403 AccessDeniedException
 	daemon_alive
 	[ "$(state_snapshot)" = "$before" ]
 }
