@@ -160,6 +160,27 @@ static void cJSON_Deletep(cJSON **j)
 	cJSON_Delete(*j);
 }
 
+/* The body must be exactly one JSON object, with nothing but whitespace
+ * after it; an empty body means {}.  NULL otherwise. */
+static cJSON *parse_body(const struct request *rq)
+{
+	const char *end = NULL;
+	cJSON *j;
+
+	if (rq->len == 0)
+		return cJSON_CreateObject();
+	j = cJSON_ParseWithLengthOpts(rq->body, rq->len, &end, false);
+	if (!j)
+		return NULL;
+	while (end < rq->body + rq->len && strchr(" \t\r\n", *end) && *end)
+		end++;
+	if (!cJSON_IsObject(j) || end != rq->body + rq->len) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
 static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *c, struct request *rq,
 				const char *url, const char *method)
 {
@@ -186,10 +207,10 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *c, st
 				     !target ? "Missing X-Amz-Target header." :
 				     r == -ENOENT ? "Unknown service in X-Amz-Target." :
 				     "Malformed X-Amz-Target header.");
-	req = rq->len ? cJSON_ParseWithLength(rq->body, rq->len) : cJSON_CreateObject();
-	if (!req || !cJSON_IsObject(req))
+	req = parse_body(rq);
+	if (!req)
 		return respond_error(c, rq, "SerializationException",
-				     "The request body is not a JSON object.");
+				     "The request body is not a single JSON object.");
 	log_debug("request %s: %s by '%s'", rq->id, action, principal);
 	r = l->srv->o.handler(l->srv->o.handler_data, action, req, principal, &resp, &e);
 	if (r < 0)

@@ -161,6 +161,9 @@ lock_is_free() {
 	[ "$(jq -r .__type <<<"${lines[0]}")" = "SerializationException" ]
 	run call CreateCluster '["clusterName"]'
 	[ "$(jq -r .__type <<<"${lines[0]}")" = "SerializationException" ]
+	run call CreateCluster '{"clusterName": "trailing"} {}'
+	[ "${lines[1]}" = "400" ]
+	[ "$(jq -r .__type <<<"${lines[0]}")" = "SerializationException" ]
 	head -c 1048577 /dev/zero | tr '\0' ' ' > "$DTMP/big"
 	run call CreateCluster "@$DTMP/big"
 	[ "${lines[1]}" = "413" ]
