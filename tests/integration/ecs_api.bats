@@ -575,3 +575,11 @@ state_snapshot() {
 	out=$(berth_cli register-task-definition --cli-input-json "file://$FIX/web.json")
 	[ "$(jq -r .taskDefinition.revision <<<"$out")" = 3 ]
 }
+
+@test "cleanup: earlier tests left no namespace, temp dir or daemon behind" {
+	local left
+	left=$(daemon_leftovers)
+	[ -z "$left" ] || { echo "$left"; false; }
+	# and the harness's own stop: SIGTERM ends the daemon cleanly (exit 0)
+	daemon_stop
+}

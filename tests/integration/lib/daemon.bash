@@ -34,6 +34,7 @@ daemon_setup() {
 	AKID=AKIDBERTH$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n' | tr a-f A-F)
 	SECRET=$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')
 	mkdir -p "$STATE_DIR" "$RUN_DIR"
+	[ -n "${BATS_FILE_TMPDIR:-}" ] && echo "$DTMP $NS" >> "$BATS_FILE_TMPDIR/daemon-resources"
 	(umask 077 && printf '{"accessKeys": [{"accessKeyId": "%s", "secretAccessKey": "%s", "principal": "admin"}]}\n' \
 		"$AKID" "$SECRET" > "$KEYFILE")
 	cat > "$CONF" <<-EOF
@@ -67,6 +68,7 @@ daemon_start() {
 	ip netns exec "$NS" env -i "${envs[@]}" "$@" "$BERTH" daemon --config "$CONF" \
 		>> "$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
+	_daemon_record_pid
 	daemon_wait_ready
 }
 
@@ -91,6 +93,28 @@ daemon_wait_ready() {
 	echo "# daemon not ready after 10 s; log:" >&2
 	sed 's/^/#   /' "$DAEMON_LOG" >&2
 	return 1
+}
+
+# Records a started daemon's pid for daemon_leftovers.
+_daemon_record_pid() {
+	[ -n "${BATS_FILE_TMPDIR:-}" ] && echo "$DAEMON_PID" >> "$BATS_FILE_TMPDIR/daemon-pids"
+	return 0
+}
+
+# daemon_leftovers: prints every temp dir, namespace or daemon process that an
+# earlier test of this file left behind (the current test's own excluded).
+daemon_leftovers() {
+	local dir ns pid
+	while read -r dir ns; do
+		[ "$dir" = "$DTMP" ] && continue
+		[ -e "$dir" ] && echo "temp dir $dir"
+		[ -e "/run/netns/$ns" ] && echo "netns $ns"
+	done < "$BATS_FILE_TMPDIR/daemon-resources"
+	while read -r pid; do
+		[ "$pid" = "$DAEMON_PID" ] && continue
+		[ -d "/proc/$pid" ] && grep -q berth "/proc/$pid/cmdline" 2>/dev/null && echo "daemon pid $pid"
+	done < "$BATS_FILE_TMPDIR/daemon-pids"
+	return 0
 }
 
 # daemon_stop: SIGTERM and wait (SIGKILL after 10 s); fails if it had to kill
