@@ -10,9 +10,13 @@
 
 #include "cli/sign.h"
 #include "lib/cleanup.h"
+#include "lib/config.h"
 
 #define RESP_MAX (64u << 20)
 #define DEFAULT_SOCKET "/run/berth/api.sock"
+#define CLI_CONFIG_PATH "/etc/berth/berth.conf"
+
+extern char **environ;
 
 int endpoint_parse(const char *s, struct endpoint *ret)
 {
@@ -52,6 +56,24 @@ int endpoint_parse(const char *s, struct endpoint *ret)
 	return 0;
 }
 
+/* The socket the daemon would use: berth.conf and the environment, as the
+ * daemon reads them (so BERTH_RUN_DIR moves both). */
+static const char *configured_socket(void)
+{
+	static char path[108];
+	struct config cfg;
+	struct err e = ERR_INIT;
+
+	if (path[0])
+		return path;
+	if (config_load(&cfg, CLI_CONFIG_PATH, false, environ, &e) < 0)
+		return DEFAULT_SOCKET;
+	if (cfg.val[CFG_API_SOCKET] && strlen(cfg.val[CFG_API_SOCKET]) < sizeof(path))
+		strcpy(path, cfg.val[CFG_API_SOCKET]);
+	config_release(&cfg);
+	return path[0] ? path : DEFAULT_SOCKET;
+}
+
 const char *endpoint_default(void)
 {
 	const char *s = getenv("BERTH_ENDPOINT");
@@ -59,7 +81,7 @@ const char *endpoint_default(void)
 	if (s && *s)
 		return s;
 	s = getenv("BERTH_API_SOCKET");
-	return s && *s ? s : DEFAULT_SOCKET;
+	return s && *s ? s : configured_socket();
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *userdata)

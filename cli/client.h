@@ -27,7 +27,8 @@ struct endpoint {
 int endpoint_parse(const char *s, struct endpoint *ret);
 
 /* The endpoint used without --endpoint: $BERTH_ENDPOINT, else the unix
- * socket $BERTH_API_SOCKET, else /run/berth/api.sock. */
+ * socket the daemon uses ($BERTH_API_SOCKET, else BERTH_API_SOCKET or
+ * BERTH_RUN_DIR from /etc/berth/berth.conf, else /run/berth/api.sock). */
 const char *endpoint_default(void);
 
 struct client_req {

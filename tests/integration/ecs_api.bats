@@ -291,6 +291,23 @@ state_snapshot() {
 	[ "$status" -eq 252 ]
 	run "$BERTH" list-clusters --endpoint "unix://$DTMP/no-such.sock"
 	[ "$status" -eq 255 ]
+
+	# help lists every verb; each verb lists its flags; the skeleton is a request
+	run "$BERTH" --help
+	for v in create-cluster describe-clusters list-clusters delete-cluster register-task-definition \
+		describe-task-definition list-task-definitions list-task-definition-families \
+		deregister-task-definition delete-task-definitions tag-resource untag-resource \
+		list-tags-for-resource; do
+		[[ $output == *"  $v "* ]] || { echo "berth --help lacks $v"; false; }
+	done
+	run "$BERTH" list-task-definitions --help
+	[ "$status" -eq 0 ]
+	[[ $output == *--family-prefix* && $output == *--max-items* ]]
+	out=$("$BERTH" register-task-definition --generate-cli-skeleton)
+	[ "$(jq -r '.containerDefinitions | type' <<<"$out")" = array ]
+	# BERTH_API_SOCKET picks the socket when --endpoint is absent
+	out=$(BERTH_API_SOCKET=$SOCK "$BERTH" list-clusters)
+	[ "$(jq -r '.clusterArns | length' <<<"$out")" = 1 ]
 }
 
 @test "berth CLI: task definitions from files and flags, pagination, deregister, delete, tags" {
