@@ -110,6 +110,36 @@ static int cmd_pull(int argc, char **argv)
 	return 0;
 }
 
+/* What a task does before it starts: BERTH_IMAGE_PULL_BEHAVIOR decides
+ * whether the network is touched at all. */
+static int cmd_ensure(int argc, char **argv)
+{
+	_cleanup_store_ struct img_store *s = NULL;
+	struct err e = ERR_INIT;
+	enum img_pull_behavior b;
+	const char *env = getenv("BERTH_IMAGE_PULL_BEHAVIOR");
+	char digest[IMG_DIGEST_MAX];
+	bool stale = false;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: berth image ensure REF\n");
+		return 2;
+	}
+	if (img_pull_behavior_parse(env, &b) < 0) {
+		log_error("BERTH_IMAGE_PULL_BEHAVIOR='%s': expected default, always, once or prefer-cached", env);
+		return 2;
+	}
+	s = open_store();
+	if (!s)
+		return 1;
+	if (img_ensure_with(s, argv[1], b, NULL, &stale, &e) < 0 || img_resolve(s, argv[1], digest, &e) < 0)
+		return fail(&e);
+	if (stale)
+		log_warn("pull '%s' failed, using the stored copy", argv[1]);
+	printf("%s\n", digest);
+	return 0;
+}
+
 struct ls_ctx {
 	struct img_store *s;
 	bool quiet;
@@ -309,6 +339,7 @@ static int cmd_umount(int argc, char **argv)
 
 BERTH_COMMAND(image_load, "image load", cmd_load, "load docker-archive/oci-archive/OCI layout");
 BERTH_COMMAND(image_pull, "image pull", cmd_pull, "pull an image from a registry");
+BERTH_COMMAND(image_ensure, "image ensure", cmd_ensure, "make an image present per BERTH_IMAGE_PULL_BEHAVIOR");
 BERTH_COMMAND(image_ls, "image ls", cmd_ls, "list stored images");
 BERTH_COMMAND(image_inspect, "image inspect", cmd_inspect, "show an image's manifest and config");
 BERTH_COMMAND(image_rm, "image rm", cmd_rm, "remove image names (refused while in use)");
