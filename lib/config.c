@@ -41,7 +41,7 @@ const struct config_key_def config_keys[_CFG_MAX] = {
 	[CFG_LOGLEVEL] = { "BERTH_LOGLEVEL", "ECS_LOGLEVEL", "info", NULL, CFGT_CHOICE, false, 0, 0,
 		"crit|error|warn|info|debug", "Log level: `crit`, `error`, `warn`, `info` or `debug`." },
 	[CFG_API_MAX_CONNECTIONS] = { "BERTH_API_MAX_CONNECTIONS", NULL, "64", NULL, CFGT_UINT, false, 1, 10000, NULL,
-		"Concurrent API connections per listener; more are refused." },
+		"Concurrent API connections per listener; further clients wait until one closes." },
 	[CFG_API_CONNECTION_TIMEOUT] = { "BERTH_API_CONNECTION_TIMEOUT", NULL, "30s", NULL, CFGT_DURATION, false, SEC, 0, NULL,
 		"An API connection idle this long is closed (at least 1s)." },
 	[CFG_CGROUP_ENFORCE] = { "BERTH_CGROUP_ENFORCE", NULL, "on", NULL, CFGT_BOOL, false, 0, 0, NULL,
