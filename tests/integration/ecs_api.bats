@@ -473,6 +473,18 @@ state_snapshot() {
 	[ "$(code_of "$out")" = 400 ]
 	[[ $out == *maxResults* ]]
 
+	# out of range, unknown members, limits
+	for b in 'ListClusters {"maxResults":0}' 'ListClusters {"maxResults":101}' \
+		'ListClusters {"nextToken":"garbage"}' 'CreateCluster {"clusterName":"x","bogus":1}' \
+		'CreateCluster {"clusterName":"a b"}' 'DescribeTaskDefinition {"taskDefinition":"web:0"}' \
+		'TagResource {"resourceArn":"'"$ARN"':cluster/default","tags":[{"key":"aws:x","value":"v"}]}' \
+		'TagResource {"resourceArn":"'"$ARN"':cluster/default","tags":'"$(jq -nc '[range(51) | {key: "k\(.)", value: "v"}]')"'}'; do
+		out=$(unix_call "${b%% *}" "${b#* }")
+		[ "$(code_of "$out")" = 400 ] || { echo "$b -> $out"; false; }
+		[[ $(body_of "$out" | jq -r .__type) =~ ^(ClientException|InvalidParameterException)$ ]] ||
+			{ echo "$b -> $out"; false; }
+	done
+
 	out=$(unix_call LaunchRockets '{}')
 	expect_api_error "$out" 400 UnknownOperationException
 	out=$(sigv4 --action DeleteEverything)
