@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "lib/cleanup.h"
+#include "lib/json.h"
 
 #define KEYS_FILE_MAX (1024 * 1024)
 
@@ -25,11 +26,6 @@ struct api_keys {
 	size_t n;
 	struct api_key *keys;
 };
-
-static void cJSON_Deletep(cJSON **j)
-{
-	cJSON_Delete(*j);
-}
 
 struct api_keys *api_keys_free(struct api_keys *k)
 {
@@ -114,7 +110,7 @@ static int parse_key(const cJSON *o, size_t idx, struct api_keys *k, struct err 
 
 int api_keys_parse(const char *json, size_t len, struct api_keys **ret, struct err *e)
 {
-	_cleanup_(cJSON_Deletep) cJSON *root = cJSON_ParseWithLength(json, len);
+	_cleanup_(cJSON_Deletep) cJSON *root = json_parse_strict(json, len);
 	const cJSON *arr, *it;
 	struct api_keys *k;
 	size_t n, i = 0;

@@ -19,6 +19,7 @@
 #include "api/protocol.h"
 #include "api/sigv4.h"
 #include "lib/cleanup.h"
+#include "lib/json.h"
 #include "lib/config.h"
 #include "lib/log.h"
 
@@ -155,26 +156,16 @@ static int check_sigv4(struct listener *l, struct MHD_Connection *c, struct requ
 
 /* --- the request --- */
 
-static void cJSON_Deletep(cJSON **j)
-{
-	cJSON_Delete(*j);
-}
-
 /* The body must be exactly one JSON object, with nothing but whitespace
  * after it; an empty body means {}.  NULL otherwise. */
 static cJSON *parse_body(const struct request *rq)
 {
-	const char *end = NULL;
 	cJSON *j;
 
 	if (rq->len == 0)
 		return cJSON_CreateObject();
-	j = cJSON_ParseWithLengthOpts(rq->body, rq->len, &end, false);
-	if (!j)
-		return NULL;
-	while (end < rq->body + rq->len && strchr(" \t\r\n", *end) && *end)
-		end++;
-	if (!cJSON_IsObject(j) || end != rq->body + rq->len) {
+	j = json_parse_strict(rq->body, rq->len);
+	if (j && !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return NULL;
 	}

@@ -1,5 +1,6 @@
 /* cli/main.c - `berth <command>`: finds the registered subcommand and runs it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/cmd.h"
@@ -10,11 +11,27 @@ extern const struct berth_cmd __stop_berth_cmds[];
 const struct berth_cmd *berth_cmds_begin(void) { return __start_berth_cmds; }
 const struct berth_cmd *berth_cmds_end(void) { return __stop_berth_cmds; }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((*(const struct berth_cmd *const *)a)->name,
+		      (*(const struct berth_cmd *const *)b)->name);
+}
+
+/* Lists the commands by name (the linker's order is arbitrary). */
 static void usage(FILE *out)
 {
+	size_t n = (size_t)(berth_cmds_end() - berth_cmds_begin());
+	const struct berth_cmd **sorted = calloc(n ? n : 1, sizeof(*sorted));
+
 	fprintf(out, "usage: berth <command> [args...]\n\ncommands:\n");
-	for (const struct berth_cmd *c = berth_cmds_begin(); c < berth_cmds_end(); c++)
-		fprintf(out, "  %-34s %s\n", c->name, c->summary);
+	if (!sorted)
+		return;
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = berth_cmds_begin() + i;
+	qsort(sorted, n, sizeof(*sorted), by_name);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "  %-34s %s\n", sorted[i]->name, sorted[i]->summary);
+	free(sorted);
 }
 
 /* Matches "WORD1 WORD2" names against argv[1..2], then single words. */

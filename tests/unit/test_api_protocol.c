@@ -128,6 +128,8 @@ static void test_keys_parse(void **state)
 	static const struct { const char *json; const char *msg; } bad[] = {
 		{ "", "not a JSON object" },
 		{ "[]", "not a JSON object" },
+		{ "{\"accessKeys\": [{\"accessKeyId\": \"AKID\", \"secretAccessKey\": \"s\", \"principal\": \"p\"}]} junk",
+		  "not a JSON object" },
 		{ "{}", "accessKeys" },
 		{ "{\"accessKeys\": []}", "accessKeys" },
 		{ "{\"accessKeys\": {}}", "accessKeys" },

@@ -1,0 +1,20 @@
+/* lib/json.h - cJSON helpers shared by every folder.
+ *
+ * Ownership (cJSON's own rule, written down): cJSON_AddItemTo*() moves the
+ * item only when it returns true; cJSON_GetObjectItem*() returns a borrowed
+ * pointer valid until its parent changes.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/* For _cleanup_(cJSON_Deletep). */
+static inline void cJSON_Deletep(cJSON **j) { cJSON_Delete(*j); }
+
+/* Parses TEXT[0..LEN) as exactly one JSON value followed by nothing but
+ * whitespace.  cJSON_ParseWithLength() alone accepts trailing garbage
+ * ("{} junk"), which outside input must not get through.  NULL on any error;
+ * the caller owns the result. */
+cJSON *json_parse_strict(const char *text, size_t len);
