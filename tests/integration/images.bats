@@ -234,3 +234,25 @@ assert len(j["Layers"]) == 3 and j["Names"] == ["localhost/app:v1"], j' <<<"$out
 	[ "$status" -eq 1 ]
 	[ -z "$(ls -A "$CTR")" ]
 }
+
+@test "container run on an image rootfs: overlay root, writes in upper, nothing left after umount" {
+	"$BERTH" container run --help >/dev/null 2>&1 || skip "berth container run not built"
+	local cg parent=berth-bats-img-$$
+	cg=$(grep ' - cgroup2 ' /proc/self/mountinfo | head -1 | cut -d' ' -f5)
+	"$BERTH" image load --name localhost/app:v1 "$FIX/oci"
+	"$BERTH" image mount localhost/app:v1 "$CTR"
+	run --separate-stderr env BERTH_CGROUP_ENFORCE=off BERTH_CGROUP_PARENT=$parent \
+		"$BERTH" container run --rootfs "$CTR/rootfs" -- /bin/sh -c \
+		'cat /etc/hostname; ls /data; test ! -e /etc/deleteme && echo gone; echo w > /data/w; grep " / / " /proc/self/mountinfo'
+	rmdir "$cg/$parent" 2>/dev/null || true
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = two ]
+	[ "${lines[1]}" = c ]
+	[ "${lines[2]}" = gone ]
+	[[ "${lines[3]}" == *" - overlay overlay "*"upperdir=$CTR/upper"* ]]
+	[ "$(cat "$CTR/upper/data/w")" = w ]
+	[ -z "$(find "$STORE/layers" -name w)" ]
+	"$BERTH" image umount "$CTR"
+	! mounted "$CTR/rootfs"
+	empty "$CTR" "$STORE/users"
+}
