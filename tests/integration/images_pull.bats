@@ -126,6 +126,15 @@ manifest_digest() {   # the digest of a layout's only manifest
 	[ "${#lines[@]}" -eq 1 ]
 }
 
+@test "progress per layer on a terminal" {
+	run inns script -qec "$BERTH image pull 127.0.0.1:5000/app:v1" /dev/null
+	[ "$status" -eq 0 ]
+	# One progress line per blob (config + 3 layers), "done / total MB".
+	[ "$(grep -c 'sha256:[0-9a-f]\{12\} .* / .* MB' <<<"$output")" -ge 4 ]
+	run inns "$BERTH" image pull -q 127.0.0.1:5000/app:v1
+	[ "${#lines[@]}" -eq 1 ]
+}
+
 @test "plain HTTP is refused unless the registry is listed as insecure" {
 	BERTH_INSECURE_REGISTRIES=127.0.0.1:5001 pull 127.0.0.1:5000/app:v1
 	[ "$status" -eq 1 ]

@@ -41,7 +41,9 @@ struct fix {
 	int layerfd;
 };
 
-/* Builds a gzip'd pax tarball of ENTS in a memfd (only its first half when
+static int use_zstd;   /* compress with zstd instead of gzip */
+
+/* Builds a gzip'd (or zstd'd) pax tarball of ENTS in a memfd (only its first half when
  * TRUNCATE), returns the fd at offset 0. */
 static int make_tar(const struct ent *ents, size_t n, int truncate_to)
 {
@@ -52,7 +54,10 @@ static int make_tar(const struct ent *ents, size_t n, int truncate_to)
 
 	assert_non_null(buf);
 	archive_write_set_format_pax_restricted(a);
-	archive_write_add_filter_gzip(a);
+	if (use_zstd)
+		assert_int_equal(archive_write_add_filter_zstd(a), ARCHIVE_OK);
+	else
+		archive_write_add_filter_gzip(a);
 	assert_int_equal(archive_write_open_memory(a, buf, cap, &used), ARCHIVE_OK);
 	for (size_t i = 0; i < n; i++) {
 		struct archive_entry *e = archive_entry_new();
@@ -301,6 +306,21 @@ static void test_truncated(void **state)
 	assert_non_null(strstr(e.msg, "unpack layer"));
 }
 
+static void test_zstd(void **state)
+{
+	struct fix *f = *state;
+	const struct ent ents[] = { { F, "z/file", "zstd data" }, { F, "z/.wh.old", "" } };
+	struct err e = ERR_INIT;
+	struct stat st;
+
+	use_zstd = 1;
+	assert_int_equal(unpack(f, ents, 2, 0, &e), 0);
+	use_zstd = 0;
+	assert_string_equal(slurp(f, "z/file"), "zstd data");
+	assert_int_equal(fstatat(f->layerfd, "z/old", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISCHR(st.st_mode));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +328,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_whiteouts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zstd, setup, teardown),
 	};
 
 	if (geteuid() != 0) {
