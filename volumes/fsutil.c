@@ -1,0 +1,328 @@
+/* volumes/fsutil.c - users files, atomic writes, safe removal, driver
+ * mounts: the filesystem chores of the volume store and task volumes. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lib/cleanup.h"
+#include "lib/fileio.h"
+#include "volumes/internal.h"
+
+#define USERS_MAX (1 << 20)
+
+int vol_openat_in_root(int root_fd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int vol_write_atomic(int dirfd, const char *name, const char *buf, size_t len)
+{
+	char tmp[VOL_NAME_MAX + 16];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	int r;
+
+	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	r = n < 0 ? -errno : (size_t)n != len ? -EIO : fsync(fd) < 0 ? -errno : 0;
+	if (r < 0) {
+		(void)unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		r = -errno;
+		(void)unlinkat(dirfd, tmp, 0);
+		return r;
+	}
+	return 0;
+}
+
+int vol_users_read(int dirfd, char ***ret)
+{
+	_cleanup_close_ int fd = openat(dirfd, "users", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	char **v, *save = NULL;
+	size_t n = 0, len = 0;
+	ssize_t k;
+
+	if (fd < 0 && errno != ENOENT)
+		return -errno;
+	buf = malloc(USERS_MAX + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (fd >= 0 && len < USERS_MAX && (k = read(fd, buf + len, USERS_MAX - len)) > 0)
+		len += (size_t)k;
+	buf[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		n += buf[i] == '\n';
+	v = calloc(n + 2, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	n = 0;
+	for (char *tok = strtok_r(buf, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+		v[n] = strdup(tok);
+		if (!v[n++]) {
+			vol_strv_free(v);
+			return -ENOMEM;
+		}
+	}
+	*ret = v;
+	return 0;
+}
+
+static int users_write(int dirfd, char **v, const char *skip, const char *add)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; v[i]; i++)
+		if (!skip || strcmp(v[i], skip) != 0)
+			fprintf(f, "%s\n", v[i]);
+	if (add)
+		fprintf(f, "%s\n", add);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	return vol_write_atomic(dirfd, "users", buf ? buf : "", len);
+}
+
+int vol_users_add(int dirfd, const char *user)
+{
+	char **v = NULL;
+	int r;
+
+	if (!*user || strchr(user, '\n'))
+		return -EINVAL;
+	r = vol_users_read(dirfd, &v);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; v[i]; i++)
+		if (strcmp(v[i], user) == 0) {
+			vol_strv_free(v);
+			return 0;
+		}
+	r = users_write(dirfd, v, NULL, user);
+	vol_strv_free(v);
+	return r;
+}
+
+int vol_users_remove(int dirfd, const char *user, size_t *ret_left)
+{
+	char **v = NULL;
+	size_t left = 0;
+	bool found = false;
+	int r;
+
+	r = vol_users_read(dirfd, &v);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; v[i]; i++) {
+		if (strcmp(v[i], user) == 0)
+			found = true;
+		else
+			left++;
+	}
+	r = found ? users_write(dirfd, v, user, NULL) : 0;
+	vol_strv_free(v);
+	if (r == 0 && ret_left)
+		*ret_left = left;
+	return r;
+}
+
+void vol_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+int vol_is_mountpoint(int dirfd, const char *name)
+{
+	struct statx sx;
+
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) < 0)
+		return -errno;
+	if (!(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+		return -EOPNOTSUPP;
+	return !!(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+static int rm_children(int fd, dev_t dev)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	int r = 0;
+
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while (r == 0 && (errno = 0, de = readdir(d))) {
+		struct stat st;
+		int cfd;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = -errno;
+			break;
+		}
+		if (st.st_dev != dev || vol_is_mountpoint(dirfd(d), de->d_name) == 1) {
+			r = -EBUSY;
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cfd < 0) {
+				r = -errno;
+				break;
+			}
+			r = rm_children(cfd, dev);
+			if (r == 0 && unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0)
+				r = -errno;
+		} else if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
+			r = -errno;
+		}
+	}
+	if (r == 0 && errno)
+		r = -errno;
+	closedir(d);
+	return r;
+}
+
+int vol_rm_rf_at(int dirfd, const char *name)
+{
+	struct stat st, parent;
+	int fd, r;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
+	if (fstat(dirfd, &parent) < 0)
+		return -errno;
+	if (st.st_dev != parent.st_dev || vol_is_mountpoint(dirfd, name) == 1)
+		return -EBUSY;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = rm_children(fd, st.st_dev);
+	if (r < 0)
+		return r;
+	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+int vol_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf) || path[0] != '/')
+		return -EINVAL;
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Options of "o" that are mount flags, as mount(8) and Docker's local
+ * driver split them; everything else is filesystem data. */
+static const struct {
+	const char *name;
+	unsigned long set, clear;
+} mount_flags[] = {
+	{ "ro", MS_RDONLY, 0 },        { "rw", 0, MS_RDONLY },
+	{ "nosuid", MS_NOSUID, 0 },    { "suid", 0, MS_NOSUID },
+	{ "nodev", MS_NODEV, 0 },      { "dev", 0, MS_NODEV },
+	{ "noexec", MS_NOEXEC, 0 },    { "exec", 0, MS_NOEXEC },
+	{ "sync", MS_SYNCHRONOUS, 0 }, { "async", 0, MS_SYNCHRONOUS },
+	{ "noatime", MS_NOATIME, 0 },  { "atime", 0, MS_NOATIME },
+	{ "relatime", MS_RELATIME, 0 }, { "strictatime", MS_STRICTATIME, 0 },
+	{ "nodiratime", MS_NODIRATIME, 0 },
+	{ "bind", MS_BIND, 0 },        { "rbind", MS_BIND | MS_REC, 0 },
+	{ "defaults", 0, 0 },
+};
+
+int vol_driver_mount(const char *type, const char *device, const char *o, const char *target)
+{
+	_cleanup_free_ char *copy = strdup(o ? o : ""), *data = calloc(1, strlen(o ? o : "") + 1);
+	unsigned long flags = 0;
+	char *save = NULL;
+	size_t len = 0;
+
+	if (!copy || !data)
+		return -ENOMEM;
+	for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
+		bool found = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(mount_flags) && !found; i++)
+			if (strcmp(opt, mount_flags[i].name) == 0) {
+				flags = (flags & ~mount_flags[i].clear) | mount_flags[i].set;
+				found = true;
+			}
+		if (!found)
+			len += (size_t)sprintf(data + len, "%s%s", len ? "," : "", opt);
+	}
+	if (mount(device && *device ? device : type, target, type, flags, len ? data : NULL) < 0)
+		return -errno;
+	/* A bind ignores ro and friends on the first call: apply them again. */
+	if ((flags & MS_BIND) && (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) &&
+	    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | (flags & ~MS_REC), NULL) < 0) {
+		int r = -errno;
+
+		(void)umount2(target, MNT_DETACH);
+		return r;
+	}
+	return 0;
+}
+
+int vol_dir_empty(int fd)
+{
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *de;
+	int r = 1;
+
+	if (dfd < 0)
+		return -errno;
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			r = 0;
+			break;
+		}
+	closedir(d);
+	return r;
+}

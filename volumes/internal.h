@@ -1,0 +1,38 @@
+/* volumes/internal.h - helpers shared inside volumes/ only. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "volumes/volumes.h"
+
+/* The task ids using a refcounted thing, one a line in DIRFD/users
+ * (rewritten atomically).  Caller holds the lock that guards DIRFD. */
+int vol_users_read(int dirfd, char ***ret);
+int vol_users_add(int dirfd, const char *user);
+/* *ret_left (may be NULL) = how many users remain. */
+int vol_users_remove(int dirfd, const char *user, size_t *ret_left);
+
+/* 1 if DIRFD/NAME is the root of a mount, 0 if not, or -errno. */
+int vol_is_mountpoint(int dirfd, const char *name);
+/* Writes BUF to DIRFD/NAME via a temporary file and rename(2). */
+int vol_write_atomic(int dirfd, const char *name, const char *buf, size_t len);
+/* Removes DIRFD/NAME recursively without following symlinks and without
+ * entering other filesystems (-EBUSY if something is mounted below). */
+int vol_rm_rf_at(int dirfd, const char *name);
+/* mkdir -p with MODE for an absolute trusted PATH. */
+int vol_mkdir_p(const char *path, mode_t mode);
+
+/* mount(2) for driver "local": TYPE, DEVICE and O (comma-separated, flags
+ * such as ro/nosuid/bind split out as MS_*, the rest passed as data). */
+int vol_driver_mount(const char *type, const char *device, const char *o, const char *target);
+
+/* Copies the directory tree SRC_FD into DST_FD (both directories), keeping
+ * modes, owners, times, symlinks and (where both sides have them) xattrs.
+ * Never follows a symlink.  Existing entries in DST are left alone. */
+int vol_copy_tree(int src_fd, int dst_fd);
+/* 1 if the directory FD has no entries, 0 if it has, or -errno. */
+int vol_dir_empty(int fd);
+
+/* openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS. */
+int vol_openat_in_root(int root_fd, const char *path, int flags);
