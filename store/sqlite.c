@@ -23,76 +23,12 @@
 #include <sys/stat.h>
 
 #include "lib/cleanup.h"
-
-#define BUSY_TIMEOUT_MS 5000
-
-/* Statements prepared once at open, indexed by enum stmt_id. */
-#define STMT_LIST(X) \
-	X(BEGIN_READ, "BEGIN DEFERRED") \
-	X(BEGIN_WRITE, "BEGIN IMMEDIATE") \
-	X(COMMIT, "COMMIT") \
-	X(META_GET, "SELECT value FROM meta WHERE key = ?1") \
-	X(META_PUT, "INSERT INTO meta(key, value) VALUES (?1, ?2) " \
-		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value") \
-	X(CLUSTER_GET, "SELECT status, doc FROM clusters WHERE name = ?1") \
-	X(CLUSTER_PUT, "INSERT INTO clusters(name, status, doc) VALUES (?1, ?2, ?3) " \
-		       "ON CONFLICT(name) DO UPDATE SET status = excluded.status, doc = excluded.doc") \
-	X(CLUSTER_LIST, "SELECT name FROM clusters WHERE status = 'ACTIVE' AND name > ?1 " \
-			"ORDER BY name LIMIT ?2") \
-	X(COUNT_INSTANCES, "SELECT count(*) FROM container_instances " \
-			   "WHERE cluster = ?1 AND status IN ('ACTIVE', 'DRAINING')") \
-	X(COUNT_SERVICES, "SELECT count(*) FROM services " \
-			  "WHERE cluster = ?1 AND status IN ('ACTIVE', 'DRAINING')") \
-	X(COUNT_RUNNING, "SELECT count(*) FROM tasks WHERE cluster = ?1 AND last_status = 'RUNNING'") \
-	X(COUNT_PENDING, "SELECT count(*) FROM tasks WHERE cluster = ?1 " \
-			 "AND last_status NOT IN ('RUNNING', 'STOPPED', 'DELETED')") \
-	X(TAGS_LIST, "SELECT key, value FROM tags WHERE arn = ?1 ORDER BY key") \
-	X(TAG_PUT, "INSERT INTO tags(arn, key, value) VALUES (?1, ?2, ?3) " \
-		   "ON CONFLICT(arn, key) DO UPDATE SET value = excluded.value") \
-	X(TAG_DELETE, "DELETE FROM tags WHERE arn = ?1 AND key = ?2") \
-	X(TAGS_DELETE_ALL, "DELETE FROM tags WHERE arn = ?1") \
-	X(FAMILY_BUMP, "INSERT INTO task_def_families(family, last_revision) VALUES (?1, 1) " \
-		       "ON CONFLICT(family) DO UPDATE SET last_revision = last_revision + 1 " \
-		       "RETURNING last_revision") \
-	X(TD_PUT, "INSERT INTO task_defs(family, revision, status, doc) VALUES (?1, ?2, ?3, ?4) " \
-		  "ON CONFLICT(family, revision) DO UPDATE SET status = excluded.status, " \
-		  "doc = excluded.doc") \
-	X(TD_GET, "SELECT status, doc FROM task_defs WHERE family = ?1 AND revision = ?2") \
-	X(TD_LATEST, "SELECT max(revision) FROM task_defs WHERE family = ?1 AND status = ?2") \
-	X(TD_LIST_ASC, "SELECT family, revision FROM task_defs WHERE status = ?1 " \
-		       "AND (?2 IS NULL OR family = ?2) " \
-		       "AND (?3 IS NULL OR family > ?3 OR (family = ?3 AND revision > ?4)) " \
-		       "ORDER BY family, revision LIMIT ?5") \
-	X(TD_LIST_DESC, "SELECT family, revision FROM task_defs WHERE status = ?1 " \
-			"AND (?2 IS NULL OR family = ?2) " \
-			"AND (?3 IS NULL OR family < ?3 OR (family = ?3 AND revision < ?4)) " \
-			"ORDER BY family DESC, revision DESC LIMIT ?5") \
-	X(FAMILY_LIST, "SELECT f.family FROM task_def_families f " \
-		       "WHERE substr(f.family, 1, length(?1)) = ?1 AND f.family > ?2 " \
-		       "AND (?3 = 0 " \
-		       " OR (?3 = 1 AND EXISTS (SELECT 1 FROM task_defs t WHERE t.family = f.family " \
-		       "                        AND t.status = 'ACTIVE')) " \
-		       " OR (?3 = 2 AND NOT EXISTS (SELECT 1 FROM task_defs t WHERE t.family = f.family " \
-		       "                            AND t.status = 'ACTIVE'))) " \
-		       "ORDER BY f.family LIMIT ?4")
-
-enum stmt_id {
-#define X(id, sql) STMT_##id,
-	STMT_LIST(X)
-#undef X
-	STMT__COUNT
-};
+#include "store/internal.h"
 
 static const char *const stmt_sql[] = {
 #define X(id, sql) [STMT_##id] = sql,
 	STMT_LIST(X)
 #undef X
-};
-
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[STMT__COUNT];
-	bool in_tx;
 };
 
 /* Each migration takes the schema from version i to i + 1, in one transaction. */
@@ -117,6 +53,23 @@ static const char *const migrations[] = {
 	"CREATE TABLE tasks(cluster TEXT NOT NULL, id TEXT NOT NULL, last_status TEXT NOT NULL,"
 	"                   desired_status TEXT NOT NULL, doc TEXT NOT NULL,"
 	"                   PRIMARY KEY(cluster, id));",
+	/* 1 -> 2: tasks get the columns ListTasks filters on and the
+	 * reservations resource accounting sums (cpu, memory, static host ports
+	 * "tcp:80,udp:53"); a task's containers live in its document, as the
+	 * API returns them, since they are only ever read and written with it.
+	 * stopped_at drives retention. */
+	"ALTER TABLE tasks ADD COLUMN instance TEXT;"
+	"ALTER TABLE tasks ADD COLUMN family TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tasks ADD COLUMN started_by TEXT;"
+	"ALTER TABLE tasks ADD COLUMN service TEXT;"
+	"ALTER TABLE tasks ADD COLUMN cpu INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tasks ADD COLUMN memory INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tasks ADD COLUMN ports TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE tasks ADD COLUMN created_at REAL NOT NULL DEFAULT 0;"
+	"ALTER TABLE tasks ADD COLUMN stopped_at REAL;"
+	"CREATE INDEX tasks_by_id ON tasks(id);"
+	"CREATE INDEX tasks_instance ON tasks(cluster, instance, desired_status);"
+	"CREATE INDEX tasks_stopped ON tasks(stopped_at) WHERE stopped_at IS NOT NULL;",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
@@ -146,13 +99,13 @@ static int sqlite_errno(int rc)
 	}
 }
 
-static int db_fail(struct store *s, struct err *e, int rc, const char *what)
+int db_fail(struct store *s, struct err *e, int rc, const char *what)
 {
 	return err_setx(e, sqlite_errno(rc), "store: %s: %s", what,
 			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 }
 
-static sqlite3_stmt *stmt_get(struct store *s, enum stmt_id id)
+sqlite3_stmt *stmt_get(struct store *s, enum stmt_id id)
 {
 	sqlite3_stmt *st = s->stmt[id];
 
@@ -161,8 +114,7 @@ static sqlite3_stmt *stmt_get(struct store *s, enum stmt_id id)
 	return st;
 }
 
-/* Runs a statement that returns no rows. */
-static int stmt_done(struct store *s, sqlite3_stmt *st, struct err *e, const char *what)
+int stmt_done(struct store *s, sqlite3_stmt *st, struct err *e, const char *what)
 {
 	int rc = sqlite3_step(st);
 
@@ -172,7 +124,7 @@ static int stmt_done(struct store *s, sqlite3_stmt *st, struct err *e, const cha
 	return 0;
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *v)
+int bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
@@ -357,8 +309,7 @@ void store_rollback(struct store *s)
 	s->in_tx = false;
 }
 
-/* Reads one row of one or two text columns; -ENOENT when there is no row. */
-static int get_text_row(struct store *s, sqlite3_stmt *st, char **ret0, char **ret1,
+int get_text_row(struct store *s, sqlite3_stmt *st, char **ret0, char **ret1,
 			struct err *e, const char *what)
 {
 	_cleanup_free_ char *a = NULL, *b = NULL;
@@ -421,10 +372,7 @@ int store_cluster_put(struct store *s, const char *name, const char *status, con
 	return stmt_done(s, st, e, "write cluster");
 }
 
-/* Steps a SELECT, handing each row to FN; FN's non-zero result stops it. */
-typedef int row_fn(sqlite3_stmt *st, void *cb, void *data);
-
-static int each_row(struct store *s, sqlite3_stmt *st, row_fn *fn, void *cb, void *data,
+int each_row(struct store *s, sqlite3_stmt *st, row_fn *fn, void *cb, void *data,
 		    struct err *e, const char *what)
 {
 	int rc, r;
@@ -440,7 +388,7 @@ static int each_row(struct store *s, sqlite3_stmt *st, row_fn *fn, void *cb, voi
 	return rc == SQLITE_DONE ? 0 : db_fail(s, e, rc, what);
 }
 
-static const char *col_text(sqlite3_stmt *st, int col)
+const char *col_text(sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 

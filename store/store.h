@@ -26,7 +26,7 @@
 
 struct store;
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Opens (creating and migrating) DIR/berth.db. */
 int store_open(const char *dir, struct store **ret, struct err *e);
@@ -115,3 +115,57 @@ struct store_family_query {
 };
 int store_family_list(struct store *s, const struct store_family_query *q,
 		      store_name_cb *cb, void *data, struct err *e);
+
+/* Container instances, by (cluster, id).  STATUS: ACTIVE, DRAINING, INACTIVE... */
+int store_instance_get(struct store *s, const char *cluster, const char *id, char **ret_status,
+		       char **ret_doc, struct err *e);
+int store_instance_put(struct store *s, const char *cluster, const char *id, const char *status,
+		       const char *doc, struct err *e);
+/* Ids of CLUSTER's instances with STATUS (NULL: all but INACTIVE), id > AFTER
+ * (NULL: from the start), ascending, at most LIMIT. */
+int store_instance_list(struct store *s, const char *cluster, const char *status,
+			const char *after, int limit, store_name_cb *cb, void *data,
+			struct err *e);
+
+/* What the tasks on an instance whose desiredStatus is RUNNING reserve. */
+struct store_usage {
+	int64_t cpu, memory;      /* CPU units, MiB */
+	int64_t running, pending; /* by last status */
+};
+/* PORTS_CB (may be NULL) gets each such task's ports column. */
+int store_instance_usage(struct store *s, const char *cluster, const char *id,
+			 struct store_usage *ret, store_name_cb *ports_cb, void *data,
+			 struct err *e);
+
+/* Tasks, by (cluster, id).  DOC is the API object (containers included). */
+struct store_task {
+	const char *cluster, *id;
+	const char *last_status, *desired_status;
+	const char *doc;
+	const char *instance;     /* container instance id, NULL before placement */
+	const char *family;
+	const char *started_by;   /* NULL: none */
+	const char *service;      /* service name for service tasks, else NULL */
+	int64_t cpu, memory;      /* reserved on the instance while desired RUNNING */
+	const char *ports;        /* static host ports "tcp:80,udp:53", "" for none */
+	double created_at;
+	double stopped_at;        /* 0: not stopped */
+};
+int store_task_put(struct store *s, const struct store_task *t, struct err *e);
+int store_task_get(struct store *s, const char *cluster, const char *id, char **ret_doc,
+		   struct err *e);
+int store_task_delete(struct store *s, const char *cluster, const char *id, struct err *e);
+
+/* NULL members do not filter.  Ascending by id, id > AFTER, at most LIMIT. */
+struct store_task_query {
+	const char *cluster, *instance, *family, *started_by, *service, *desired_status;
+	bool not_stopped;         /* only tasks whose last status is not STOPPED */
+	const char *after;
+	int limit;
+};
+typedef int store_task_cb(const char *cluster, const char *id, void *data);
+int store_task_list(struct store *s, const struct store_task_query *q, store_task_cb *cb,
+		    void *data, struct err *e);
+/* Tasks stopped before BEFORE (epoch seconds), oldest first, at most LIMIT. */
+int store_task_expired(struct store *s, double before, int limit, store_task_cb *cb, void *data,
+		       struct err *e);

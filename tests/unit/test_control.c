@@ -274,7 +274,8 @@ static void test_delete_cluster(void **state)
 	assert_int_equal(sqlite3_open(db, &s), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(s, "INSERT INTO container_instances VALUES('busy','i1','ACTIVE','{}');"
 				      "INSERT INTO services VALUES('busy','s1','ACTIVE','{}');"
-				      "INSERT INTO tasks VALUES('busy','t1','RUNNING','RUNNING','{}');",
+				      "INSERT INTO tasks(cluster, id, last_status, desired_status, doc) "
+				      "VALUES('busy','t1','RUNNING','RUNNING','{}');",
 				      NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(s);
 	ctl_open(f);

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -81,7 +84,7 @@ static void test_migrate_from_empty(void **state)
 	assert_non_null(strstr(e.msg, "newer"));
 	/* re-opening an up-to-date database migrates nothing */
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = " STR(STORE_SCHEMA_VERSION), NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(f);
 	store_free(s);
