@@ -29,7 +29,7 @@ setup_file() {
 teardown_file() {
 	local p
 	for p in "$REG"/*.pid; do
-		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
+		[ -f "$p" ] && stop "$(basename "$p" .pid)"
 	done
 	ip netns del "$NS" 2>/dev/null
 	return 0
@@ -70,7 +70,7 @@ stop() {
 	local pid
 	pid=$(cat "$REG/$1.pid")
 	kill "$pid" 2>/dev/null
-	while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
+	for _ in $(seq 250); do kill -0 "$pid" 2>/dev/null || break; sleep 0.02; done
 	rm -f "$REG/$1.pid"
 }
 
