@@ -129,6 +129,8 @@ no_cgroup_left() {
 	[ "$swap" = 0 ] || [ "$swap" = absent ]
 	[ "$pids" = 4096 ]
 	[ "$CONTAINER_STATUS" -eq 0 ]
+	# Enforced for real: no BERTH_CGROUP_ENFORCE=off, no warning.
+	[[ "${CONTAINER_OUTPUT,,}" != *unenforced* ]]
 	no_cgroup_left vm-values
 }
 
