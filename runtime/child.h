@@ -31,3 +31,10 @@ int rt_setup_mounts(const struct rt_plan *plan, struct rt_fail *f);
 int rt_setup_dev(struct rt_fail *f);
 /* lo up in a fresh network namespace. (runtime/devices.c) */
 int rt_loopback_up(struct rt_fail *f);
+
+/* The container's pid 1 when it asked for an init (runtime/init.c): forks
+ * PATH, forwards every signal to it, reaps every child and exits with its
+ * status (128+N for signal N).  Returns only when the fork failed; an exec
+ * failure of the child goes to ERR_FD as the parent expects. */
+int rt_init_run(const char *path, char *const argv[], char *const envp[], int err_fd,
+		struct rt_fail *f);

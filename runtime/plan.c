@@ -171,6 +171,7 @@ int rt_plan(const struct rt_spec *s, struct rt_plan *ret, struct err *e)
 
 	memset(p, 0, sizeof(*p));
 	p->spec = s;
+	p->stdio[0] = p->stdio[1] = p->stdio[2] = -1;
 	r = plan_rootfs(s, p, &rootfs_fd, e);
 	if (r < 0)
 		return r;

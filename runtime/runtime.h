@@ -42,6 +42,7 @@ struct rt_plan {
 	struct cg_limits limits;
 	bool unenforced;              /* cpu or memory missing in v2, enforce=off */
 	bool force_clone_fallback;    /* test seam: take the pre-5.7 clone path */
+	int stdio[3];                 /* fds for the container's 0, 1, 2; -1 = ours */
 };
 
 /* Pure: the cgroup limits SPEC asks for (ECS mapping, swap off). */

@@ -24,6 +24,32 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+/* The task's shared namespaces (the pid namespace is entered by the parent:
+ * setns only moves the children of the caller into one).  The ipc namespace
+ * comes before /dev/mqueue is mounted, which belongs to it. */
+static int join_namespaces(const struct rt_spec *s, struct rt_fail *f)
+{
+	if (s->net == RT_NET_JOIN && setns(s->net_fd, CLONE_NEWNET) < 0)
+		return rt_fail(f, errno, "join the task's network namespace", NULL);
+	if (s->ipc_ns == RT_NS_JOIN && setns(s->ipc_fd, CLONE_NEWIPC) < 0)
+		return rt_fail(f, errno, "join the task's ipc namespace", NULL);
+	return 0;
+}
+
+/* The plan's stdio fds (pipes of the shim) onto 0, 1 and 2. */
+static int set_stdio(const struct rt_plan *p, struct rt_fail *f)
+{
+	for (int i = 0; i < 3; i++) {
+		int fd = p->stdio[i];
+
+		if (fd < 0)
+			continue;
+		if (fd == i ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, i) < 0)
+			return rt_fail(f, errno, "set up stdio", NULL);
+	}
+	return 0;
+}
+
 /* Everything from clone to exec.  Returns only on failure. */
 static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struct rt_fail *f)
 {
@@ -41,6 +67,9 @@ static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struc
 		if (unshare(CLONE_NEWCGROUP) < 0)
 			return rt_fail(f, errno, "unshare the cgroup namespace", NULL);
 	}
+	r = join_namespaces(s, f);
+	if (r < 0)
+		return r;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		return rt_fail(f, errno, "set the parent-death signal", NULL);
 	if (sethostname(p->hostname, strlen(p->hostname)) < 0)
@@ -74,6 +103,9 @@ static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struc
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		return rt_fail(f, errno, "unblock signals", NULL);
+	r = set_stdio(p, f);
+	if (r < 0)
+		return r;
 	/* Only stdin, stdout and stderr reach the container. */
 	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return rt_fail(f, errno, "close inherited descriptors", NULL);
@@ -82,6 +114,8 @@ static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struc
 		if (r < 0)
 			return rt_fail(f, -r, "load the seccomp filter", NULL);
 	}
+	if (s->init)
+		return rt_init_run(p->exec_path, s->argv, p->envp, sp->err_fd, f);
 	execve(p->exec_path, s->argv, p->envp);
 	return rt_fail(f, errno, "exec", p->exec_path);
 }
@@ -97,8 +131,12 @@ static _Noreturn void child_main(const struct rt_plan *p, const struct rt_spawn 
 
 static uint64_t ns_flags(const struct rt_plan *p)
 {
-	uint64_t fl = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	uint64_t fl = CLONE_NEWNS | CLONE_NEWUTS;
 
+	if (p->spec->pid_ns == RT_NS_NEW)
+		fl |= CLONE_NEWPID;
+	if (p->spec->ipc_ns == RT_NS_NEW)
+		fl |= CLONE_NEWIPC;
 	if (p->spec->net == RT_NET_NONE)
 		fl |= CLONE_NEWNET;
 	return fl;
@@ -124,12 +162,62 @@ static pid_t clone_then_move(const struct rt_plan *p)
 	return (pid_t)syscall(SYS_clone, (unsigned long)ns_flags(p) | SIGCHLD, NULL, NULL, NULL, 0);
 }
 
+/* Joining a pid namespace: setns sets the one our children are born in;
+ * SAVED gets our own back afterwards (leave_pid_ns). */
+static int enter_pid_ns(const struct rt_spec *s, int *saved, struct rt_fail *f)
+{
+	*saved = -1;
+	if (s->pid_ns != RT_NS_JOIN)
+		return 0;
+	*saved = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (*saved < 0)
+		return rt_fail(f, errno, "open our pid namespace", NULL);
+	if (setns(s->pid_fd, CLONE_NEWPID) < 0) {
+		int r = rt_fail(f, errno, "join the task's pid namespace", NULL);
+
+		close(take_fd(saved));
+		return r;
+	}
+	return 0;
+}
+
+static void leave_pid_ns(int *saved)
+{
+	if (*saved < 0)
+		return;
+	/* Our own active namespace: setns back to it cannot fail for root. */
+	(void)setns(*saved, CLONE_NEWPID);
+	close(take_fd(saved));
+}
+
+static pid_t clone_container(const struct rt_plan *p, const struct cg *cg, struct rt_spawn *sp,
+			     struct rt_spawn_result *ret, int *pidfd, int pfd[2])
+{
+	pid_t pid;
+
+	if (p->force_clone_fallback) {
+		pid = -1;
+		errno = ENOSYS;
+	} else {
+		pid = clone_into_cgroup(p, cg->fd, pidfd);
+	}
+	if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
+		if (pipe2(pfd, O_CLOEXEC) < 0)
+			return -1;
+		sp->sync_fd = pfd[0];
+		*pidfd = -1;
+		pid = clone_then_move(p);
+		ret->fallback = true;
+	}
+	return pid;
+}
+
 int rt_spawn(const struct rt_plan *p, const struct cg *cg, struct rt_spawn_result *ret,
 	     struct rt_fail *f)
 {
 	_cleanup_close_ int err_rd = -1, err_wr = -1, sync_rd = -1, sync_wr = -1;
 	struct rt_spawn sp = { .sync_fd = -1 };
-	int pfd[2], pidfd = -1;
+	int pfd[2], pidfd = -1, own_pidns = -1, clone_errno;
 	pid_t pid;
 	ssize_t n;
 
@@ -138,25 +226,18 @@ int rt_spawn(const struct rt_plan *p, const struct cg *cg, struct rt_spawn_resul
 	err_rd = pfd[0];
 	err_wr = sp.err_fd = pfd[1];
 
-	if (p->force_clone_fallback) {
-		pid = -1;
-		errno = ENOSYS;
-	} else {
-		pid = clone_into_cgroup(p, cg->fd, &pidfd);
-	}
-	if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL)) {
-		if (pipe2(pfd, O_CLOEXEC) < 0)
-			return rt_fail(f, errno, "create the sync pipe", NULL);
-		sync_rd = sp.sync_fd = pfd[0];
-		sync_wr = pfd[1];
-		pidfd = -1;
-		pid = clone_then_move(p);
-		ret->fallback = true;
-	}
-	if (pid < 0)
-		return rt_fail(f, errno, "clone the container process", NULL);
+	if (enter_pid_ns(p->spec, &own_pidns, f) < 0)
+		return -f->err;
+	pfd[0] = pfd[1] = -1;
+	pid = clone_container(p, cg, &sp, ret, &pidfd, pfd);
 	if (pid == 0)
 		child_main(p, &sp);
+	clone_errno = errno;
+	leave_pid_ns(&own_pidns);
+	sync_rd = pfd[0];
+	sync_wr = pfd[1];
+	if (pid < 0)
+		return rt_fail(f, clone_errno, "clone the container process", NULL);
 
 	ret->pid = pid;
 	ret->pidfd = pidfd;

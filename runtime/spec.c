@@ -14,7 +14,7 @@ const char rt_spec_usage[] =
 	"usage: berth container run --rootfs DIR [--name N] [--hostname H] [--cpu UNITS]\n"
 	"         [--cpu-limit UNITS] [--memory MiB] [--memory-reservation MiB] [--pids N]\n"
 	"         [--env K=V]... [--user U[:G]] [--workdir D] [--read-only] [--cap-add C]...\n"
-	"         [--cap-drop C]... [--privileged] [--net none|host] [--ulimit name=soft:hard]...\n"
+	"         [--cap-drop C]... [--privileged] [--net none|host] [--ulimit name=soft:hard]... [--init]\n"
 	"         [--cgroup-enforce on|off] [--cgroup-parent PATH] -- CMD [ARG...]\n";
 
 struct opt;
@@ -236,6 +236,7 @@ static const struct opt opts[] = {
 	{ "ulimit", true, add_ulimit, 0, 0, 0 },
 	{ "cgroup-enforce", true, set_enforce, 0, 0, 0 },
 	{ "cgroup-parent", true, set_parent, 0, 0, 0 },
+	{ "init", false, set_flag, 0, 0, OFF(init) },
 	{ "help", false, set_flag, 0, 0, OFF(help) },
 };
 #undef OFF
@@ -287,6 +288,9 @@ int rt_spec_parse(int argc, char **argv, const char *env_enforce, const char *en
 {
 	struct rt_spec s = {
 		.net = RT_NET_NONE,
+		.net_fd = -1,
+		.pid_fd = -1,
+		.ipc_fd = -1,
 		.pids_max = CG_DEFAULT_PIDS_MAX,
 		.cgroup_enforce = RT_ENFORCE_ON,
 		.cgroup_parent = CG_DEFAULT_PARENT,

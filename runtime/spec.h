@@ -22,7 +22,10 @@
 #define RT_PIDS_MAX 4194304
 #define RT_NAME_MAX 128
 
-enum rt_net { RT_NET_NONE, RT_NET_HOST };
+enum rt_net { RT_NET_NONE, RT_NET_HOST, RT_NET_JOIN };
+/* A pid or ipc namespace: a new one (the default), the host's, or an
+ * existing one given as an nsfs fd (the task's, shared by its containers). */
+enum rt_ns { RT_NS_NEW, RT_NS_HOST, RT_NS_JOIN };
 enum rt_enforce { RT_ENFORCE_ON, RT_ENFORCE_OFF };
 
 struct rt_spec {
@@ -44,6 +47,10 @@ struct rt_spec {
 	size_t n_cap_add, n_cap_drop;
 	bool privileged;
 	enum rt_net net;
+	int net_fd;                   /* RT_NET_JOIN: nsfs fd of the netns to join */
+	enum rt_ns pid_ns, ipc_ns;
+	int pid_fd, ipc_fd;           /* RT_NS_JOIN: nsfs fds to join */
+	bool init;                    /* --init: a tiny init as pid 1 (runtime/init.c) */
 	struct rlimit_spec *ulimits;
 	size_t n_ulimits;
 	enum rt_enforce cgroup_enforce;
