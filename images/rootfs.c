@@ -48,13 +48,21 @@ static int mount_overlay(struct img_store *s, const char *lower, const char *dir
 
 	if (cwd < 0 || layers < 0)
 		return -errno;
-	if (snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower, dir,
-		     dir) >= OVL_OPTS_MAX)
+	/* "volatile" (Linux 5.10+) skips syncing the upper dir, above all the
+	 * syncfs of the whole host filesystem at unmount: the upper dir is
+	 * thrown away with the container, so there is nothing to keep. */
+	if (snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s/upper,workdir=%s/work,volatile",
+		     lower, dir, dir) >= OVL_OPTS_MAX)
 		return -E2BIG;
 	if (fchdir(layers) < 0)
 		return -errno;
-	if (mount("overlay", target, "overlay", 0, opts) < 0)
+	if (mount("overlay", target, "overlay", 0, opts) < 0) {
 		r = -errno;
+		if (r == -EINVAL) {   /* an older kernel: without volatile */
+			opts[strlen(opts) - strlen(",volatile")] = '\0';
+			r = mount("overlay", target, "overlay", 0, opts) < 0 ? -errno : 0;
+		}
+	}
 	if (fchdir(cwd) < 0 && r == 0)
 		r = -errno;
 	return r;

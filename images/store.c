@@ -411,8 +411,11 @@ int img_name_unescape(const char *esc, char *buf, size_t size)
 	return 0;
 }
 
-/* Writes DIR/<escaped KEY> = CONTENT atomically. */
-static int record_write(struct img_store *s, const char *dir, const char *key, const char *content)
+/* Writes DIR/<escaped KEY> = CONTENT atomically; DURABLE also fsyncs.
+ * User records need no fsync: after a power loss no overlay is mounted
+ * any more, so a lost record protects nothing. */
+static int record_write(struct img_store *s, const char *dir, const char *key, const char *content,
+			bool durable)
 {
 	char esc[NAME_MAX], path[NAME_MAX + 16], tmp[NAME_MAX + 32];
 	int r = img_name_escape(key, esc, sizeof(esc) - 8);
@@ -425,7 +428,7 @@ static int record_write(struct img_store *s, const char *dir, const char *key, c
 	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, content, strlen(content)) != (ssize_t)strlen(content) || fsync(fd) < 0) {
+	if (write(fd, content, strlen(content)) != (ssize_t)strlen(content) || (durable && fsync(fd) < 0)) {
 		r = errno ? -errno : -EIO;
 		(void)unlinkat(s->dirfd, tmp, 0);
 		return r;
@@ -435,7 +438,7 @@ static int record_write(struct img_store *s, const char *dir, const char *key, c
 		(void)unlinkat(s->dirfd, tmp, 0);
 		return r;
 	}
-	return fsync_dir_at(s->dirfd, dir);
+	return durable ? fsync_dir_at(s->dirfd, dir) : 0;
 }
 
 static int record_read(struct img_store *s, const char *dir, const char *key, char *buf,
@@ -450,7 +453,7 @@ static int record_read(struct img_store *s, const char *dir, const char *key, ch
 	return read_file_at(s->dirfd, path, buf, size, NULL);
 }
 
-static int record_remove(struct img_store *s, const char *dir, const char *key)
+static int record_remove(struct img_store *s, const char *dir, const char *key, bool durable)
 {
 	char esc[NAME_MAX], path[NAME_MAX + 16];
 	int r = img_name_escape(key, esc, sizeof(esc) - 8);
@@ -460,7 +463,7 @@ static int record_remove(struct img_store *s, const char *dir, const char *key)
 	snprintf(path, sizeof(path), "%s/%s", dir, esc);
 	if (unlinkat(s->dirfd, path, 0) < 0)
 		return -errno;
-	return fsync_dir_at(s->dirfd, dir);
+	return durable ? fsync_dir_at(s->dirfd, dir) : 0;
 }
 
 /* The first line of BUF as a digest. */
@@ -480,7 +483,7 @@ int img_tag_set(struct img_store *s, const char *name, const char *digest)
 	if (!img_digest_valid(digest))
 		return -EINVAL;
 	snprintf(content, sizeof(content), "%s\n", digest);
-	return record_write(s, "tags", name, content);
+	return record_write(s, "tags", name, content, true);
 }
 
 int img_tag_get(struct img_store *s, const char *name, char ret[IMG_DIGEST_MAX])
@@ -493,7 +496,7 @@ int img_tag_get(struct img_store *s, const char *name, char ret[IMG_DIGEST_MAX])
 
 int img_tag_remove(struct img_store *s, const char *name)
 {
-	return record_remove(s, "tags", name);
+	return record_remove(s, "tags", name, true);
 }
 
 static void closedirp(DIR **d)
@@ -535,12 +538,12 @@ int img_user_add(struct img_store *s, const char *container_dir, const char *dig
 	char content[IMG_DIGEST_MAX + PATH_MAX + 2];
 
 	snprintf(content, sizeof(content), "%s\n%s\n", digest, container_dir);
-	return record_write(s, "users", container_dir, content);
+	return record_write(s, "users", container_dir, content, false);
 }
 
 int img_user_remove(struct img_store *s, const char *container_dir)
 {
-	return record_remove(s, "users", container_dir);
+	return record_remove(s, "users", container_dir, false);
 }
 
 int img_user_get(struct img_store *s, const char *container_dir, char ret[IMG_DIGEST_MAX])
