@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # variables the .bats files read
 # Shared by tests/vm/*.bats.  These run only inside the VM that tests/vm/run
 # boots: there the machine has a pure cgroup v2 and nothing of the host's
 # state survives the boot.
