@@ -329,35 +329,69 @@ static void closest(const struct ctx *c, struct sched_placement *out)
 	out->reason = sched_stage_reason(c->p, best);
 }
 
+struct sched_session {
+	struct ctx c;
+	uint64_t seed;
+	bool failed;
+	struct sched_placement failure;
+};
+
+void sched_session_free(struct sched_session *s)
+{
+	if (!s)
+		return;
+	ctx_free(&s->c);
+	free(s);
+}
+
+int sched_session_new(const struct sched_plan *plan, const struct sched_instance *inst, size_t n,
+		      uint64_t seed, struct sched_session **ret, struct err *e)
+{
+	_cleanup_(sched_session_freep) struct sched_session *s = NULL;
+
+	if (n >= NONE)
+		return err_setx(e, -E2BIG, "too many instances (%zu)", n);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return err_set(e, -ENOMEM, "placement session");
+	s->c = (struct ctx){ .p = plan, .inst = inst, .n = n };
+	s->seed = seed;
+	if (setup(&s->c) < 0)
+		return err_set(e, -ENOMEM, "placement indexes for %zu instances", n);
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+void sched_session_next(struct sched_session *s, struct sched_placement *out)
+{
+	uint32_t i;
+
+	/* nothing changes after a failure: every later task fails alike */
+	if (s->failed) {
+		*out = s->failure;
+		return;
+	}
+	i = choose(&s->c, &s->seed);
+	if (i == NONE) {
+		closest(&s->c, &s->failure);
+		s->failed = true;
+		*out = s->failure;
+		return;
+	}
+	commit(&s->c, i);
+	*out = (struct sched_placement){ (int32_t)i, SCHED_PLACED, -1 };
+}
+
 int sched_place(const struct sched_plan *plan, const struct sched_instance *inst, size_t n,
 		uint32_t count, uint64_t seed, struct sched_placement *out, struct err *e)
 {
-	struct ctx c = { .p = plan, .inst = inst, .n = n };
-	uint32_t t;
-	int r = 0;
+	_cleanup_(sched_session_freep) struct sched_session *s = NULL;
+	int r;
 
-	if (n >= NONE) {
-		r = err_setx(e, -E2BIG, "too many instances");
-		goto out;
-	}
-	if (setup(&c) < 0) {
-		r = err_set(e, -ENOMEM, "placement indexes for %zu instances", n);
-		goto out;
-	}
-	for (t = 0; t < count; t++) {
-		uint32_t i = choose(&c, &seed);
-
-		if (i == NONE)
-			break;
-		commit(&c, i);
-		out[t] = (struct sched_placement){ (int32_t)i, SCHED_PLACED, -1 };
-	}
-	/* nothing changes after a failure: every later task fails alike */
-	if (t < count)
-		closest(&c, &out[t]);
-	for (uint32_t u = t + 1; u < count; u++)
-		out[u] = out[t];
-out:
-	ctx_free(&c);
-	return r;
+	r = sched_session_new(plan, inst, n, seed, &s, e);
+	if (r < 0)
+		return r;
+	for (uint32_t t = 0; t < count; t++)
+		sched_session_next(s, &out[t]);
+	return 0;
 }

@@ -136,6 +136,16 @@ struct sched_placement {
 int sched_place(const struct sched_plan *plan, const struct sched_instance *inst, size_t n,
 		uint32_t count, uint64_t seed, struct sched_placement *out, struct err *e);
 
+/* The same, one task at a time (services placing as they go, benchmarks
+ * timing each decision): a session holds the indexes and the deductions of
+ * the tasks placed so far.  The snapshot must outlive the session. */
+struct sched_session;
+int sched_session_new(const struct sched_plan *plan, const struct sched_instance *inst, size_t n,
+		      uint64_t seed, struct sched_session **ret, struct err *e);
+void sched_session_next(struct sched_session *s, struct sched_placement *out);
+void sched_session_free(struct sched_session *s);
+static inline void sched_session_freep(struct sched_session **s) { if (*s) sched_session_free(*s); }
+
 /* One running task of the service being scaled in. */
 struct sched_task_ref {
 	uint32_t instance;       /* index into the snapshot */
