@@ -36,3 +36,11 @@ int vol_dir_empty(int fd);
 
 /* openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS. */
 int vol_openat_in_root(int root_fd, const char *path, int flags);
+
+/* Detached mounts (volumes/attach.c): a recursive bind clone of SRC_FD, and
+ * a fresh tmpfs; both read-only when asked and private, CLOEXEC. */
+int vol_open_bind(int src_fd, bool ro, int *ret_fd, bool *ret_dir);
+int vol_open_tmpfs(const struct vol_tmpfs *t, int *ret_fd);
+/* Resolves the absolute PATH beneath ROOT_FD (-EXDEV if it would leave it),
+ * creating missing directories when CREATE.  Returns an O_PATH fd. */
+int vol_resolve_beneath(int root_fd, const char *path, bool create, int *ret_fd);

@@ -167,7 +167,7 @@ void vol_plan_dump(const struct vol_plan *p, FILE *out);
 /* ---- host configuration ---- */
 
 struct vol_cfg {
-	char state_dir[PATH_MAX - 128];
+	char state_dir[1024];
 	char **host_roots;                /* BERTH_HOST_VOLUME_ROOTS; NULL = anywhere */
 	size_t n_host_roots;
 	bool match_full_config;           /* BERTH_SHARED_VOLUME_MATCH_FULL_CONFIG */
@@ -223,7 +223,8 @@ void vol_strv_free(char **v);
 /* ---- a task's volumes on this host ---- */
 
 struct vol_src {                 /* per vol_def, same index */
-	char path[PATH_MAX];     /* host directory bound into containers */
+	int fd;                  /* O_PATH of the host directory bound into containers */
+	char path[PATH_MAX];     /* the same, for messages */
 	bool seedable;           /* new empty task/named volume: seed once */
 	bool acquired;           /* holds a use (named volume or shared fs) */
 	char store_name[VOL_NAME_MAX + 1];   /* VOL_DOCKER */
@@ -233,7 +234,8 @@ struct vol_task {
 	const struct vol_cfg *cfg;
 	const struct vol_spec *spec;
 	char id[128];
-	struct vol_src *src;
+	struct vol_src *src;     /* spec->n_vols entries */
+	struct vol_store store;  /* open when the task has dockerVolumeConfiguration */
 };
 
 /* Makes every volume of SPEC exist for task ID.  On failure undoes what it
@@ -276,8 +278,8 @@ void vol_ctr_mounts_free(struct vol_ctr_mounts *m);
  * allocation, no stdio: callable in a clone child.  Each M attaches once. */
 int vol_ctr_attach(const struct vol_ctr_mounts *m, int rootfs_fd, size_t *ret_failed);
 /* Detaches what vol_ctr_attach mounted (tests, and callers that keep the
- * namespace).  Best effort; returns the first error. */
-int vol_ctr_detach(const struct vol_ctr_mounts *m, int rootfs_fd);
+ * namespace; needs /proc).  Best effort; returns the first error. */
+int vol_ctr_detach(const struct vol_ctr_mounts *m);
 /* The tmpfs options for /dev/shm ("mode=1777,size=N") into BUF, or "" for
  * the default.  For the runtime's /dev setup after pivot_root. */
 int vol_shm_options(const struct vol_ctr_mounts *m, char *buf, size_t size);
