@@ -40,7 +40,7 @@ static void b64url_encode(const unsigned char *in, size_t n, char *out)
 
 static int b64url_decode(const char *in, size_t n, unsigned char *out, size_t *ret_len)
 {
-	_cleanup_free_ char *tmp = malloc(n + 4);
+	_cleanup_free_ char *tmp = malloc(n + 5);
 	size_t pad = (4 - n % 4) % 4;
 	int len;
 
@@ -56,6 +56,11 @@ static int b64url_decode(const char *in, size_t n, unsigned char *out, size_t *r
 	memset(tmp + n, '=', pad);
 	len = EVP_DecodeBlock(out, (unsigned char *)tmp, (int)(n + pad));
 	if (len < 0)
+		return -EINVAL;
+	/* Only the canonical spelling is accepted: the last character may carry
+	 * unused low bits, and a token differing there must not pass as the same. */
+	b64url_encode(out, (size_t)len - pad, tmp);
+	if (strlen(tmp) != n || memcmp(tmp, in, n) != 0)
 		return -EINVAL;
 	*ret_len = (size_t)len - pad;
 	return 0;
