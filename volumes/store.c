@@ -431,7 +431,7 @@ int vol_store_remove(struct vol_store *s, const char *name)
 int vol_store_prune(struct vol_store *s, char ***ret_names)
 {
 	char **all = NULL, **gone;
-	size_t n = 0;
+	size_t n = 0, total = 0;
 	int r, first = 0;
 
 	r = vol_store_lock(s, true);
@@ -442,13 +442,14 @@ int vol_store_prune(struct vol_store *s, char ***ret_names)
 		goto out;
 	for (n = 0; all[n]; n++)
 		;
+	total = n;
 	gone = calloc(n + 1, sizeof(*gone));
 	if (!gone) {
 		r = -ENOMEM;
 		goto out;
 	}
 	n = 0;
-	for (size_t i = 0; all[i]; i++) {
+	for (size_t i = 0; i < total; i++) {
 		r = remove_locked(s, all[i]);
 		if (r == 0)
 			gone[n++] = TAKE_PTR(all[i]);
@@ -461,7 +462,9 @@ int vol_store_prune(struct vol_store *s, char ***ret_names)
 	else
 		vol_strv_free(gone);
 out:
-	vol_strv_free(all);
+	for (size_t i = 0; all && i < total; i++)   /* taken entries are NULL */
+		free(all[i]);
+	free(all);
 	vol_store_unlock(s);
 	return r;
 }
