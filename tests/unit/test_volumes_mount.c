@@ -19,6 +19,7 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -706,6 +707,68 @@ static void t_cycles(void)
 	vol_cfg_free(&c);
 }
 
+/* The runtime's order: rootfs bound on itself, volumes attached, then
+ * pivot_root and the old root detached: the container sees its volumes,
+ * read-only ones stay read-only, and the host's paths are out of reach. */
+static void t_pivot(void)
+{
+	struct vol_cfg c;
+	struct vol_spec s;
+	struct vol_task t;
+	struct vol_plan plan;
+	struct vol_ctr_mounts m;
+	char json[1024];
+	pid_t pid;
+	int status;
+
+	make_rootfs("root");
+	sh("mkdir -p %s/host && echo hi > %s/host/f", base, base);
+	env_reset();
+	MUST(vol_cfg_from_env(&c, E));
+	snprintf(json, sizeof(json),
+		 "{\"volumes\":[{\"name\":\"h\",\"host\":{\"sourcePath\":\"%s/host\"}},{\"name\":\"l\"}],"
+		 "\"containerDefinitions\":[{\"name\":\"c\",\"mountPoints\":["
+		 "{\"sourceVolume\":\"h\",\"containerPath\":\"/ro\",\"readOnly\":true},"
+		 "{\"sourceVolume\":\"l\",\"containerPath\":\"/app/data\"}]}]}", base);
+	parse(json, &s);
+	MUST(vol_task_prepare(&c, &s, "t1", &t, E));
+	MUST(vol_plan_build(&s, "c", &plan, E));
+	MUST(vol_ctr_prepare(&t, &plan, p("root"), &m, E));
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		/* As the runtime's clone3(CLONE_NEWNS) child: the detached
+		 * mounts were made by the parent, in its namespace. */
+		size_t failed;
+		int rfd;
+
+		CHECK(unshare(CLONE_NEWNS) == 0);
+		CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+		CHECK(mount(p("root"), p("root"), NULL, MS_BIND | MS_REC, NULL) == 0);
+		rfd = open(p("root"), O_PATH | O_DIRECTORY | O_CLOEXEC);
+		CHECK(vol_ctr_attach(&m, rfd, &failed) == 0);
+		CHECK(chdir(p("root")) == 0);
+		CHECK(syscall(SYS_pivot_root, ".", ".") == 0);
+		CHECK(umount2(".", MNT_DETACH) == 0);
+		CHECK(chdir("/") == 0);
+		CHECK(strcmp(slurp("/ro/f"), "hi\n") == 0);
+		CHECK(put("/ro/x", "no") == -EROFS);
+		CHECK(strcmp(slurp("/app/data/seed.txt"), "img\n") == 0);
+		CHECK(put("/app/data/new", "yes") == 0);
+		CHECK(access(p("host/f"), F_OK) < 0);   /* the host path is gone */
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(strcmp(slurp(p("state/tasks/t1/volumes/l/new")), "yes") == 0);
+	/* Nothing of the container's mounts in ours. */
+	CHECK(count_mounts_under(p("root/")) == 0);
+	vol_ctr_mounts_free(&m);
+	vol_plan_free(&plan);
+	MUST(vol_task_release(&t, E));
+	vol_spec_free(&s);
+	vol_cfg_free(&c);
+}
+
 /* ---- harness ---- */
 
 static void in_namespace(void (*fn)(void))
@@ -751,6 +814,7 @@ NS_TEST(shared_rules)
 NS_TEST(efs)
 NS_TEST(attach_failure)
 NS_TEST(cycles)
+NS_TEST(pivot)
 
 int main(void)
 {
@@ -767,6 +831,7 @@ int main(void)
 		cmocka_unit_test(test_efs),
 		cmocka_unit_test(test_attach_failure),
 		cmocka_unit_test(test_cycles),
+		cmocka_unit_test(test_pivot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
