@@ -52,6 +52,16 @@ static const struct action {
 	  "InvalidParameterException" },
 	{ "ListTagsForResource", act_list_tags_for_resource, &shape_ListTagsForResourceRequest,
 	  false, "InvalidParameterException" },
+	{ "RunTask", act_run_task, &shape_RunTaskRequest, true, "InvalidParameterException" },
+	{ "StartTask", act_start_task, &shape_StartTaskRequest, true, "InvalidParameterException" },
+	{ "StopTask", act_stop_task, &shape_StopTaskRequest, true, "InvalidParameterException" },
+	{ "DescribeTasks", act_describe_tasks, &shape_DescribeTasksRequest, false,
+	  "InvalidParameterException" },
+	{ "ListTasks", act_list_tasks, &shape_ListTasksRequest, false, "InvalidParameterException" },
+	{ "DescribeContainerInstances", act_describe_container_instances,
+	  &shape_DescribeContainerInstancesRequest, false, "InvalidParameterException" },
+	{ "ListContainerInstances", act_list_container_instances,
+	  &shape_ListContainerInstancesRequest, false, "InvalidParameterException" },
 };
 
 int ctl_arn(const struct control *c, enum arn_kind kind, const char *cluster, const char *name,
@@ -197,9 +207,21 @@ struct control *control_free(struct control *c)
 	free(c->region);
 	free(c->account);
 	free(c->default_cluster);
+	free(c->notes);
 	OPENSSL_cleanse(c->page_key, sizeof(c->page_key));
 	free(c);
 	return NULL;
+}
+
+/* After a commit: tell the listener about the tasks the action placed or stopped. */
+static void send_notes(struct control *c)
+{
+	size_t n = c->n_notes;
+
+	c->n_notes = 0;
+	for (size_t i = 0; i < n && c->task_cb; i++)
+		c->task_cb(c->task_cb_data, c->notes[i].cluster, c->notes[i].task_id,
+			   c->notes[i].instance_id);
 }
 
 static const struct action *find_action(const char *name)
@@ -231,16 +253,21 @@ int control_call(struct control *c, const char *action, const cJSON *req,
 	r = store_begin(c->st, a->write, e);
 	if (r < 0)
 		return ctl_server_error(e, r);
+	c->n_notes = 0;
 	r = a->fn(c, req, principal ? principal : "", &resp, e);
 	if (r < 0) {
+		c->n_notes = 0;
 		store_rollback(c->st);
 		if (!e->type)
 			e->type = "ServerException";
 		return r;
 	}
 	r = store_commit(c->st, e);
-	if (r < 0)
+	if (r < 0) {
+		c->n_notes = 0;
 		return ctl_server_error(e, r);
+	}
+	send_notes(c);
 	*ret_resp = TAKE_PTR(resp);
 	return 0;
 }

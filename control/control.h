@@ -34,3 +34,60 @@ struct control *control_free(struct control *c);
  * e->msg to ECS's message; nothing is changed. */
 int control_call(struct control *c, const char *action, const cJSON *req,
 		 const char *principal, cJSON **ret_resp, struct err *e);
+
+/* ---- The agent's side (agent/ calls these from the same loop; no API). ---- */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* RegisterContainerInstance: the host as a container instance (ECS-REFERENCE
+ * 9.3).  ID (32 hex) is chosen and kept by the agent, so a restart is the
+ * same instance: registering it again updates its resources and version
+ * and keeps its status, attributes and registration time. */
+struct control_instance_reg {
+	const char *cluster;             /* NULL: the default cluster */
+	const char *id;
+	const char *hostname;            /* ec2InstanceId */
+	int64_t cpu, memory;             /* CPU units, MiB */
+	const uint16_t *ports_tcp;       /* reserved host ports */
+	size_t n_ports_tcp;
+	const uint16_t *ports_udp;
+	size_t n_ports_udp;
+	const cJSON *attributes;         /* [{name, value?}]; only at first registration */
+	const cJSON *tags;               /* [{key, value}]; only at first registration */
+	const char *agent_version;
+};
+int control_register_instance(struct control *c, const struct control_instance_reg *reg,
+			      struct err *e);
+
+/* Called after every committed action for each task whose desired status it
+ * set (placed with RUNNING, or STOPPED by StopTask), with the instance id
+ * the task is on. */
+typedef void control_task_cb(void *data, const char *cluster, const char *task_id,
+			     const char *instance_id);
+void control_set_task_listener(struct control *c, control_task_cb *cb, void *data);
+
+/* What the agent needs to run a task: the task (API object) and its task
+ * definition with the task's overrides applied (containerDefinitions
+ * merged).  Both new objects owned by the caller.  -ENOENT: no such task. */
+int control_task_for_agent(struct control *c, const char *cluster, const char *task_id,
+			   cJSON **ret_task, cJSON **ret_taskdef, struct err *e);
+
+/* SubmitTaskStateChange: the agent reports what the task really is.
+ * REPORT: {lastStatus, desiredStatus?, stopCode?, stoppedReason?, healthStatus?,
+ * pullStartedAt?, pullStoppedAt?, startedAt?, stoppingAt?, stoppedAt?,
+ * executionStoppedAt?, containers?: [{name, lastStatus, exitCode?, reason?,
+ * healthStatus?, runtimeId?}]}.  lastStatus never goes back (task_state.h);
+ * set fields are never unset.  Commits one transaction. */
+int control_task_report(struct control *c, const char *cluster, const char *task_id,
+			const cJSON *report, struct err *e);
+
+/* Tasks of INSTANCE on CLUSTER whose last status is not STOPPED (what the
+ * agent must find running), ascending by id. */
+typedef int control_task_id_cb(const char *cluster, const char *task_id, void *data);
+int control_instance_tasks(struct control *c, const char *cluster, const char *instance_id,
+			   control_task_id_cb *cb, void *data, struct err *e);
+
+/* Forgets tasks that stopped before BEFORE (epoch seconds): a STOPPED task
+ * stays describable for BERTH_TASK_RETENTION.  *ret_n: how many went. */
+int control_expire_tasks(struct control *c, double before, unsigned *ret_n, struct err *e);

@@ -9,7 +9,9 @@ ACTIONS = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster",
            "RegisterTaskDefinition", "DescribeTaskDefinition",
            "ListTaskDefinitions", "ListTaskDefinitionFamilies",
            "DeregisterTaskDefinition", "DeleteTaskDefinitions",
-           "TagResource", "UntagResource", "ListTagsForResource"]
+           "TagResource", "UntagResource", "ListTagsForResource",
+           "RunTask", "StartTask", "StopTask", "DescribeTasks", "ListTasks",
+           "DescribeContainerInstances", "ListContainerInstances"]
 # Accepted as a number as well as a string (berth, like the console, takes both).
 STRNUM = {("RegisterTaskDefinitionRequest", "cpu"), ("RegisterTaskDefinitionRequest", "memory")}
 

@@ -19,6 +19,16 @@ struct control {
 	char *account;
 	char *default_cluster;
 	unsigned char page_key[PAGE_KEY_LEN]; /* MACs pagination tokens */
+	control_task_cb *task_cb;
+	void *task_cb_data;
+	struct ctl_note *notes;               /* sent after commit, dropped on rollback */
+	size_t n_notes, cap_notes;
+};
+
+struct ctl_note {
+	char cluster[NAME_MAX_LEN + 1];
+	char task_id[NAME_MAX_LEN + 1];
+	char instance_id[NAME_MAX_LEN + 1];
 };
 
 /* One action: REQ was checked against the action's model shape already. */
@@ -69,3 +79,41 @@ int tags_to_json(struct control *c, const char *arn, cJSON **ret, struct err *e)
 
 /* Clusters (cluster.c), for the other action files. */
 int cluster_ensure(struct control *c, const char *name, struct err *e);
+
+action_fn act_run_task, act_start_task, act_stop_task, act_describe_tasks, act_list_tasks;
+action_fn act_describe_container_instances, act_list_container_instances;
+
+/* The request's "cluster" (default when absent) -> its name; an unknown or
+ * inactive cluster is ClusterNotFoundException. */
+int ctl_cluster(struct control *c, const cJSON *req, char name[NAME_MAX_LEN + 1], struct err *e);
+/* A task or container instance reference: the 32-hex id or its ARN (whose
+ * cluster must be CLUSTER and region/account ours).  -EINVAL otherwise. */
+int ctl_id_ref(const struct control *c, const char *ref, enum arn_kind kind, const char *cluster,
+	       char id[NAME_MAX_LEN + 1]);
+/* failures[] entry {arn, reason[, detail]}. */
+int ctl_add_failure(cJSON *failures, const char *arn, const char *reason, const char *detail);
+
+/* Task definitions (taskdef.c): REF -> row; -ENOENT (no error set) when it
+ * names nothing. */
+int taskdef_lookup(struct control *c, const char *ref, char **ret_status, cJSON **ret_doc,
+		   struct err *e);
+
+/* Container instances (instance.c). */
+struct sched_instance;
+struct snapshot {
+	struct sched_instance *in;
+	size_t n;
+	void *owned;   /* per-instance storage */
+};
+/* The cluster's ACTIVE and DRAINING instances with what their tasks reserve. */
+int snapshot_load(struct control *c, const char *cluster, struct snapshot *ret, struct err *e);
+void snapshot_release(struct snapshot *s);
+/* The stored document of snapshot entry I (borrowed). */
+const cJSON *snapshot_doc(const struct snapshot *s, size_t i);
+/* The stored document of instance ID in CLUSTER (-ENOENT: none). */
+int instance_doc(struct control *c, const char *cluster, const char *id, char **ret_status,
+		 cJSON **ret_doc, struct err *e);
+
+/* Task notifications, sent after the action's commit (control.c). */
+int ctl_notify_task(struct control *c, const char *cluster, const char *task_id,
+		    const char *instance_id);

@@ -58,6 +58,13 @@ extern const struct jshape shape_DeleteTaskDefinitionsRequest;
 extern const struct jshape shape_TagResourceRequest;
 extern const struct jshape shape_UntagResourceRequest;
 extern const struct jshape shape_ListTagsForResourceRequest;
+extern const struct jshape shape_RunTaskRequest;
+extern const struct jshape shape_StartTaskRequest;
+extern const struct jshape shape_StopTaskRequest;
+extern const struct jshape shape_DescribeTasksRequest;
+extern const struct jshape shape_ListTasksRequest;
+extern const struct jshape shape_DescribeContainerInstancesRequest;
+extern const struct jshape shape_ListContainerInstancesRequest;
 
 /* Checks OBJ (must be a JSON object) against SHAPE.  On a violation returns
  * -EINVAL with e->type = EXC and a message naming the member. */

@@ -456,3 +456,188 @@ static const struct jfield fields_ListTagsForResourceRequest[] = {
 };
 const struct jshape shape_ListTagsForResourceRequest = { "ListTagsForResourceRequest", fields_ListTagsForResourceRequest, ARRAY_SIZE(fields_ListTagsForResourceRequest) };
 
+static const char *const enum_AwsVpcConfiguration_assignPublicIp[] = { "ENABLED", "DISABLED", NULL };
+static const struct jfield fields_AwsVpcConfiguration[] = {
+	{ "subnets", JT_LIST, JT_STRING, true, NULL, NULL },
+	{ "securityGroups", JT_LIST, JT_STRING, false, NULL, NULL },
+	{ "assignPublicIp", JT_STRING, JT_NONE, false, NULL, enum_AwsVpcConfiguration_assignPublicIp },
+};
+static const struct jshape shape_AwsVpcConfiguration = { "AwsVpcConfiguration", fields_AwsVpcConfiguration, ARRAY_SIZE(fields_AwsVpcConfiguration) };
+
+static const struct jfield fields_NetworkConfiguration[] = {
+	{ "awsvpcConfiguration", JT_OBJECT, JT_NONE, false, &shape_AwsVpcConfiguration, NULL },
+};
+static const struct jshape shape_NetworkConfiguration = { "NetworkConfiguration", fields_NetworkConfiguration, ARRAY_SIZE(fields_NetworkConfiguration) };
+
+static const struct jfield fields_ContainerOverride[] = {
+	{ "name", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "command", JT_LIST, JT_STRING, false, NULL, NULL },
+	{ "environment", JT_LIST, JT_OBJECT, false, &shape_KeyValuePair, NULL },
+	{ "environmentFiles", JT_LIST, JT_OBJECT, false, &shape_EnvironmentFile, NULL },
+	{ "cpu", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "memory", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "memoryReservation", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "resourceRequirements", JT_LIST, JT_OBJECT, false, &shape_ResourceRequirement, NULL },
+};
+static const struct jshape shape_ContainerOverride = { "ContainerOverride", fields_ContainerOverride, ARRAY_SIZE(fields_ContainerOverride) };
+
+static const struct jfield fields_InferenceAcceleratorOverride[] = {
+	{ "deviceName", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "deviceType", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+static const struct jshape shape_InferenceAcceleratorOverride = { "InferenceAcceleratorOverride", fields_InferenceAcceleratorOverride, ARRAY_SIZE(fields_InferenceAcceleratorOverride) };
+
+static const struct jfield fields_TaskOverride[] = {
+	{ "containerOverrides", JT_LIST, JT_OBJECT, false, &shape_ContainerOverride, NULL },
+	{ "cpu", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "inferenceAcceleratorOverrides", JT_LIST, JT_OBJECT, false, &shape_InferenceAcceleratorOverride, NULL },
+	{ "executionRoleArn", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "memory", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "taskRoleArn", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "ephemeralStorage", JT_OBJECT, JT_NONE, false, &shape_EphemeralStorage, NULL },
+};
+static const struct jshape shape_TaskOverride = { "TaskOverride", fields_TaskOverride, ARRAY_SIZE(fields_TaskOverride) };
+
+static const char *const enum_PlacementConstraint_type[] = { "distinctInstance", "memberOf", NULL };
+static const struct jfield fields_PlacementConstraint[] = {
+	{ "type", JT_STRING, JT_NONE, false, NULL, enum_PlacementConstraint_type },
+	{ "expression", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+static const struct jshape shape_PlacementConstraint = { "PlacementConstraint", fields_PlacementConstraint, ARRAY_SIZE(fields_PlacementConstraint) };
+
+static const char *const enum_PlacementStrategy_type[] = { "random", "spread", "binpack", NULL };
+static const struct jfield fields_PlacementStrategy[] = {
+	{ "type", JT_STRING, JT_NONE, false, NULL, enum_PlacementStrategy_type },
+	{ "field", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+static const struct jshape shape_PlacementStrategy = { "PlacementStrategy", fields_PlacementStrategy, ARRAY_SIZE(fields_PlacementStrategy) };
+
+static const char *const enum_EBSTagSpecification_resourceType[] = { "volume", NULL };
+static const char *const enum_EBSTagSpecification_propagateTags[] = { "TASK_DEFINITION", "SERVICE", "NONE", NULL };
+static const struct jfield fields_EBSTagSpecification[] = {
+	{ "resourceType", JT_STRING, JT_NONE, true, NULL, enum_EBSTagSpecification_resourceType },
+	{ "tags", JT_LIST, JT_OBJECT, false, &shape_Tag, NULL },
+	{ "propagateTags", JT_STRING, JT_NONE, false, NULL, enum_EBSTagSpecification_propagateTags },
+};
+static const struct jshape shape_EBSTagSpecification = { "EBSTagSpecification", fields_EBSTagSpecification, ARRAY_SIZE(fields_EBSTagSpecification) };
+
+static const struct jfield fields_TaskManagedEBSVolumeTerminationPolicy[] = {
+	{ "deleteOnTermination", JT_BOOL, JT_NONE, true, NULL, NULL },
+};
+static const struct jshape shape_TaskManagedEBSVolumeTerminationPolicy = { "TaskManagedEBSVolumeTerminationPolicy", fields_TaskManagedEBSVolumeTerminationPolicy, ARRAY_SIZE(fields_TaskManagedEBSVolumeTerminationPolicy) };
+
+static const char *const enum_TaskManagedEBSVolumeConfiguration_filesystemType[] = { "ext3", "ext4", "xfs", "ntfs", NULL };
+static const struct jfield fields_TaskManagedEBSVolumeConfiguration[] = {
+	{ "encrypted", JT_BOOL, JT_NONE, false, NULL, NULL },
+	{ "kmsKeyId", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "volumeType", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "sizeInGiB", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "snapshotId", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "volumeInitializationRate", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "iops", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "throughput", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "tagSpecifications", JT_LIST, JT_OBJECT, false, &shape_EBSTagSpecification, NULL },
+	{ "roleArn", JT_STRING, JT_NONE, true, NULL, NULL },
+	{ "terminationPolicy", JT_OBJECT, JT_NONE, false, &shape_TaskManagedEBSVolumeTerminationPolicy, NULL },
+	{ "filesystemType", JT_STRING, JT_NONE, false, NULL, enum_TaskManagedEBSVolumeConfiguration_filesystemType },
+};
+static const struct jshape shape_TaskManagedEBSVolumeConfiguration = { "TaskManagedEBSVolumeConfiguration", fields_TaskManagedEBSVolumeConfiguration, ARRAY_SIZE(fields_TaskManagedEBSVolumeConfiguration) };
+
+static const struct jfield fields_TaskVolumeConfiguration[] = {
+	{ "name", JT_STRING, JT_NONE, true, NULL, NULL },
+	{ "managedEBSVolume", JT_OBJECT, JT_NONE, false, &shape_TaskManagedEBSVolumeConfiguration, NULL },
+};
+static const struct jshape shape_TaskVolumeConfiguration = { "TaskVolumeConfiguration", fields_TaskVolumeConfiguration, ARRAY_SIZE(fields_TaskVolumeConfiguration) };
+
+static const char *const enum_RunTaskRequest_launchType[] = { "EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES", NULL };
+static const char *const enum_RunTaskRequest_propagateTags[] = { "TASK_DEFINITION", "SERVICE", "NONE", NULL };
+static const struct jfield fields_RunTaskRequest[] = {
+	{ "capacityProviderStrategy", JT_LIST, JT_OBJECT, false, &shape_CapacityProviderStrategyItem, NULL },
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "count", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "enableECSManagedTags", JT_BOOL, JT_NONE, false, NULL, NULL },
+	{ "enableExecuteCommand", JT_BOOL, JT_NONE, false, NULL, NULL },
+	{ "group", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "launchType", JT_STRING, JT_NONE, false, NULL, enum_RunTaskRequest_launchType },
+	{ "networkConfiguration", JT_OBJECT, JT_NONE, false, &shape_NetworkConfiguration, NULL },
+	{ "overrides", JT_OBJECT, JT_NONE, false, &shape_TaskOverride, NULL },
+	{ "placementConstraints", JT_LIST, JT_OBJECT, false, &shape_PlacementConstraint, NULL },
+	{ "placementStrategy", JT_LIST, JT_OBJECT, false, &shape_PlacementStrategy, NULL },
+	{ "platformVersion", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "propagateTags", JT_STRING, JT_NONE, false, NULL, enum_RunTaskRequest_propagateTags },
+	{ "referenceId", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "startedBy", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "tags", JT_LIST, JT_OBJECT, false, &shape_Tag, NULL },
+	{ "taskDefinition", JT_STRING, JT_NONE, true, NULL, NULL },
+	{ "clientToken", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "volumeConfigurations", JT_LIST, JT_OBJECT, false, &shape_TaskVolumeConfiguration, NULL },
+};
+const struct jshape shape_RunTaskRequest = { "RunTaskRequest", fields_RunTaskRequest, ARRAY_SIZE(fields_RunTaskRequest) };
+
+static const char *const enum_StartTaskRequest_propagateTags[] = { "TASK_DEFINITION", "SERVICE", "NONE", NULL };
+static const struct jfield fields_StartTaskRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "containerInstances", JT_LIST, JT_STRING, true, NULL, NULL },
+	{ "enableECSManagedTags", JT_BOOL, JT_NONE, false, NULL, NULL },
+	{ "enableExecuteCommand", JT_BOOL, JT_NONE, false, NULL, NULL },
+	{ "group", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "networkConfiguration", JT_OBJECT, JT_NONE, false, &shape_NetworkConfiguration, NULL },
+	{ "overrides", JT_OBJECT, JT_NONE, false, &shape_TaskOverride, NULL },
+	{ "propagateTags", JT_STRING, JT_NONE, false, NULL, enum_StartTaskRequest_propagateTags },
+	{ "referenceId", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "startedBy", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "tags", JT_LIST, JT_OBJECT, false, &shape_Tag, NULL },
+	{ "taskDefinition", JT_STRING, JT_NONE, true, NULL, NULL },
+	{ "volumeConfigurations", JT_LIST, JT_OBJECT, false, &shape_TaskVolumeConfiguration, NULL },
+};
+const struct jshape shape_StartTaskRequest = { "StartTaskRequest", fields_StartTaskRequest, ARRAY_SIZE(fields_StartTaskRequest) };
+
+static const struct jfield fields_StopTaskRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "task", JT_STRING, JT_NONE, true, NULL, NULL },
+	{ "reason", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+const struct jshape shape_StopTaskRequest = { "StopTaskRequest", fields_StopTaskRequest, ARRAY_SIZE(fields_StopTaskRequest) };
+
+static const char *const enum_DescribeTasksRequest_include[] = { "TAGS", NULL };
+static const struct jfield fields_DescribeTasksRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "tasks", JT_LIST, JT_STRING, true, NULL, NULL },
+	{ "include", JT_LIST, JT_STRING, false, NULL, enum_DescribeTasksRequest_include },
+};
+const struct jshape shape_DescribeTasksRequest = { "DescribeTasksRequest", fields_DescribeTasksRequest, ARRAY_SIZE(fields_DescribeTasksRequest) };
+
+static const char *const enum_ListTasksRequest_desiredStatus[] = { "RUNNING", "PENDING", "STOPPED", NULL };
+static const char *const enum_ListTasksRequest_launchType[] = { "EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES", NULL };
+static const struct jfield fields_ListTasksRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "containerInstance", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "family", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "nextToken", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "maxResults", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "startedBy", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "serviceName", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "desiredStatus", JT_STRING, JT_NONE, false, NULL, enum_ListTasksRequest_desiredStatus },
+	{ "launchType", JT_STRING, JT_NONE, false, NULL, enum_ListTasksRequest_launchType },
+	{ "daemonName", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+const struct jshape shape_ListTasksRequest = { "ListTasksRequest", fields_ListTasksRequest, ARRAY_SIZE(fields_ListTasksRequest) };
+
+static const char *const enum_DescribeContainerInstancesRequest_include[] = { "TAGS", "CONTAINER_INSTANCE_HEALTH", NULL };
+static const struct jfield fields_DescribeContainerInstancesRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "containerInstances", JT_LIST, JT_STRING, true, NULL, NULL },
+	{ "include", JT_LIST, JT_STRING, false, NULL, enum_DescribeContainerInstancesRequest_include },
+};
+const struct jshape shape_DescribeContainerInstancesRequest = { "DescribeContainerInstancesRequest", fields_DescribeContainerInstancesRequest, ARRAY_SIZE(fields_DescribeContainerInstancesRequest) };
+
+static const char *const enum_ListContainerInstancesRequest_status[] = { "ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED", NULL };
+static const struct jfield fields_ListContainerInstancesRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "filter", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "nextToken", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "maxResults", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "status", JT_STRING, JT_NONE, false, NULL, enum_ListContainerInstancesRequest_status },
+};
+const struct jshape shape_ListContainerInstancesRequest = { "ListContainerInstancesRequest", fields_ListContainerInstancesRequest, ARRAY_SIZE(fields_ListContainerInstancesRequest) };
+

@@ -76,6 +76,21 @@ static int load(struct control *c, const char *ref, bool need_revision, struct t
 	return 0;
 }
 
+int taskdef_lookup(struct control *c, const char *ref, char **ret_status, cJSON **ret_doc,
+		   struct err *e)
+{
+	struct tdrow t = { 0 };
+	int r = load(c, ref, false, &t, e);
+
+	if (r < 0) {
+		tdrow_release(&t);
+		return r;
+	}
+	*ret_status = t.status;
+	*ret_doc = t.doc;
+	return 0;
+}
+
 static int save(struct control *c, const struct tdrow *t, struct err *e)
 {
 	_cleanup_free_ char *text = cJSON_PrintUnformatted(t->doc);

@@ -67,6 +67,8 @@
 		    "started_by = excluded.started_by, service = excluded.service, cpu = excluded.cpu, " \
 		    "memory = excluded.memory, ports = excluded.ports, " \
 		    "created_at = excluded.created_at, stopped_at = excluded.stopped_at") \
+	X(TASK_UPDATE, "UPDATE tasks SET last_status = ?3, desired_status = ?4, doc = ?5, " \
+		       "stopped_at = ?6 WHERE cluster = ?1 AND id = ?2") \
 	X(TASK_GET, "SELECT doc FROM tasks WHERE cluster = ?1 AND id = ?2") \
 	X(TASK_DELETE, "DELETE FROM tasks WHERE cluster = ?1 AND id = ?2") \
 	X(TASK_LIST, "SELECT cluster, id FROM tasks WHERE (?1 IS NULL OR cluster = ?1) " \

@@ -95,6 +95,28 @@ int store_task_put(struct store *s, const struct store_task *t, struct err *e)
 	return stmt_done(s, st, e, "write task");
 }
 
+int store_task_update(struct store *s, const char *cluster, const char *id,
+		      const char *last_status, const char *desired_status, const char *doc,
+		      double stopped_at, struct err *e)
+{
+	sqlite3_stmt *st = stmt_get(s, STMT_TASK_UPDATE);
+	int r;
+
+	bind_text(st, 1, cluster);
+	bind_text(st, 2, id);
+	bind_text(st, 3, last_status);
+	bind_text(st, 4, desired_status);
+	bind_text(st, 5, doc);
+	if (stopped_at > 0)
+		sqlite3_bind_double(st, 6, stopped_at);
+	else
+		sqlite3_bind_null(st, 6);
+	r = stmt_done(s, st, e, "update task");
+	if (r == 0 && sqlite3_changes(s->db) == 0)
+		return -ENOENT;
+	return r;
+}
+
 int store_task_get(struct store *s, const char *cluster, const char *id, char **ret_doc,
 		   struct err *e)
 {

@@ -152,6 +152,11 @@ struct store_task {
 	double stopped_at;        /* 0: not stopped */
 };
 int store_task_put(struct store *s, const struct store_task *t, struct err *e);
+/* A task's state moved: everything else (reservations, filters) stays.
+ * -ENOENT when there is no such task. */
+int store_task_update(struct store *s, const char *cluster, const char *id,
+		      const char *last_status, const char *desired_status, const char *doc,
+		      double stopped_at, struct err *e);
 int store_task_get(struct store *s, const char *cluster, const char *id, char **ret_doc,
 		   struct err *e);
 int store_task_delete(struct store *s, const char *cluster, const char *id, struct err *e);

@@ -1,0 +1,290 @@
+/* control/instance_api.c - DescribeContainerInstances, ListContainerInstances
+ * (the CQL filter comes with the scheduler issue), and the helpers the task
+ * actions share: cluster and id references, failures[]. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/internal.h"
+#include "lib/cleanup.h"
+#include "scheduler/instance.h"
+
+#define BAD "InvalidParameterException"
+#define DESCRIBE_MAX 100
+
+static int nomem(struct err *e)
+{
+	return err_set(e, -ENOMEM, "build container instance");
+}
+
+int ctl_cluster(struct control *c, const cJSON *req, char name[NAME_MAX_LEN + 1], struct err *e)
+{
+	const char *ref = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "cluster"));
+	_cleanup_free_ char *status = NULL;
+	struct arn a;
+	int r;
+
+	if (!ref)
+		ref = c->default_cluster;
+	if (cluster_ref_parse(ref, name, &a) < 0 || (a.region[0] && !ctl_arn_is_ours(c, &a)))
+		return err_api(e, "ClusterNotFoundException", "Cluster not found.");
+	r = store_cluster_get(c->st, name, &status, NULL, e);
+	if (r == -ENOENT || (r == 0 && strcmp(status, "ACTIVE") != 0))
+		return err_api(e, "ClusterNotFoundException", "Cluster not found.");
+	return r;
+}
+
+int ctl_id_ref(const struct control *c, const char *ref, enum arn_kind kind, const char *cluster,
+	       char id[NAME_MAX_LEN + 1])
+{
+	struct arn a;
+
+	if (strncmp(ref, "arn:", 4) != 0) {
+		if (!ecs_id_is_valid(ref))
+			return -EINVAL;
+		snprintf(id, NAME_MAX_LEN + 1, "%s", ref);
+		return 0;
+	}
+	if (arn_parse(ref, &a) < 0 || a.kind != kind || !ctl_arn_is_ours(c, &a) ||
+	    strcmp(a.cluster, cluster) != 0)
+		return -EINVAL;
+	memcpy(id, a.name, NAME_MAX_LEN + 1);
+	return 0;
+}
+
+int ctl_add_failure(cJSON *failures, const char *arn, const char *reason, const char *detail)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	if (json_append(failures, f) < 0 || json_add_str(f, "arn", arn) < 0 ||
+	    json_add_str(f, "reason", reason) < 0 || (detail && json_add_str(f, "detail", detail) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
+static cJSON *remaining(const struct sched_instance *in)
+{
+	cJSON *list = cJSON_CreateArray();
+	const struct { const char *name; int64_t v; } ints[] = {
+		{ "CPU", in->remaining_cpu }, { "MEMORY", in->remaining_memory },
+	};
+	const struct { const char *name; const uint16_t *p; size_t n; } sets[] = {
+		{ "PORTS", in->ports_tcp, in->n_ports_tcp },
+		{ "PORTS_UDP", in->ports_udp, in->n_ports_udp },
+	};
+	char buf[8];
+
+	for (size_t i = 0; list && i < ARRAY_SIZE(ints); i++) {
+		cJSON *r = cJSON_CreateObject();
+
+		if (json_append(list, r) < 0 || json_add_str(r, "name", ints[i].name) < 0 ||
+		    json_add_str(r, "type", "INTEGER") < 0 || json_add_num(r, "doubleValue", 0) < 0 ||
+		    json_add_num(r, "longValue", 0) < 0 ||
+		    json_add_num(r, "integerValue", (double)ints[i].v) < 0)
+			goto fail;
+	}
+	for (size_t i = 0; list && i < ARRAY_SIZE(sets); i++) {
+		cJSON *r = cJSON_CreateObject(), *set = cJSON_CreateArray();
+
+		if (json_append(list, r) < 0 || json_add(r, "stringSetValue", set) < 0 ||
+		    json_add_str(r, "name", sets[i].name) < 0 || json_add_str(r, "type", "STRINGSET") < 0 ||
+		    json_add_num(r, "doubleValue", 0) < 0 || json_add_num(r, "longValue", 0) < 0 ||
+		    json_add_num(r, "integerValue", 0) < 0)
+			goto fail;
+		for (size_t j = 0; j < sets[i].n; j++) {
+			snprintf(buf, sizeof(buf), "%u", sets[i].p[j]);
+			if (json_append(set, cJSON_CreateString(buf)) < 0)
+				goto fail;
+		}
+	}
+	return list;
+fail:
+	cJSON_Delete(list);
+	return NULL;
+}
+
+/* The API object of snapshot entry IN (whose stored document is DOC). */
+static int instance_view(struct control *c, const struct sched_instance *in, const cJSON *doc,
+			 const char *status, bool tags, cJSON **ret, struct err *e)
+{
+	_cleanup_(cJSON_Deletep) cJSON *v = cJSON_Duplicate(doc, true);
+	cJSON *t = NULL;
+	int r;
+
+	if (!v || json_add(v, "remainingResources", remaining(in)) < 0 ||
+	    json_add_num(v, "runningTasksCount", in->running_tasks) < 0)
+		return nomem(e);
+	cJSON_DeleteItemFromObjectCaseSensitive(v, "status");
+	if (json_add_str(v, "status", status) < 0)
+		return nomem(e);
+	if (tags) {
+		r = tags_to_json(c, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "containerInstanceArn")),
+				 &t, e);
+		if (r < 0)
+			return r;
+		if (json_add(v, "tags", t) < 0)
+			return nomem(e);
+	}
+	*ret = TAKE_PTR(v);
+	return 0;
+}
+
+static const char *status_name(enum sched_instance_status s)
+{
+	return s == SCHED_INSTANCE_ACTIVE ? "ACTIVE" : s == SCHED_INSTANCE_DRAINING ? "DRAINING"
+									      : "INACTIVE";
+}
+
+static int pending_count(struct control *c, const char *cluster, const char *id, int64_t *ret,
+			 struct err *e)
+{
+	struct store_usage u = { 0 };
+	int r = store_instance_usage(c->st, cluster, id, &u, NULL, NULL, e);
+
+	*ret = u.pending;
+	return r;
+}
+
+static int describe_one(struct control *c, const char *cluster, const struct snapshot *s,
+			const char *ref, bool tags, cJSON *out, cJSON *failures, struct err *e)
+{
+	char id[NAME_MAX_LEN + 1], arn[ARN_MAX];
+	cJSON *v = NULL;
+	int64_t pending;
+	int r;
+
+	if (ctl_id_ref(c, ref, ARN_CONTAINER_INSTANCE, cluster, id) == 0) {
+		for (size_t i = 0; i < s->n; i++) {
+			if (strcmp(s->in[i].id, id) != 0)
+				continue;
+			r = instance_view(c, &s->in[i], snapshot_doc(s, i), status_name(s->in[i].status),
+					  tags, &v, e);
+			if (r >= 0)
+				r = pending_count(c, cluster, id, &pending, e);
+			if (r >= 0 && json_add_num(v, "pendingTasksCount", (double)pending) < 0)
+				r = nomem(e);
+			if (r < 0) {
+				cJSON_Delete(v);
+				return r;
+			}
+			return json_append(out, v) < 0 ? nomem(e) : 0;
+		}
+		ctl_arn(c, ARN_CONTAINER_INSTANCE, cluster, id, 0, arn);
+	} else {
+		snprintf(arn, sizeof(arn), "%.1000s", ref);
+	}
+	return ctl_add_failure(failures, arn, "MISSING", NULL) < 0 ? nomem(e) : 0;
+}
+
+static bool include_has(const cJSON *req, const char *what)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(req, "include"))
+		if (cJSON_IsString(it) && strcmp(it->valuestring, what) == 0)
+			return true;
+	return false;
+}
+
+int act_describe_container_instances(struct control *c, const cJSON *req, const char *principal,
+				     cJSON **ret, struct err *e)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(req, "containerInstances"), *it;
+	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
+	cJSON *out = cJSON_CreateArray(), *failures = cJSON_CreateArray();
+	char cluster[NAME_MAX_LEN + 1];
+	struct snapshot s;
+	int r;
+
+	(void)principal;
+	if (json_add(resp, "containerInstances", out) < 0 || json_add(resp, "failures", failures) < 0)
+		return nomem(e);
+	if (cJSON_GetArraySize(list) == 0 || cJSON_GetArraySize(list) > DESCRIBE_MAX)
+		return err_api(e, BAD, "containerInstances must name 1 to %d container instances.",
+			       DESCRIBE_MAX);
+	r = ctl_cluster(c, req, cluster, e);
+	if (r < 0)
+		return r;
+	r = snapshot_load(c, cluster, &s, e);
+	if (r < 0)
+		return r;
+	cJSON_ArrayForEach(it, list) {
+		r = describe_one(c, cluster, &s, it->valuestring, include_has(req, "TAGS"), out,
+				 failures, e);
+		if (r < 0)
+			break;
+	}
+	snapshot_release(&s);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(resp);
+	return 0;
+}
+
+struct list_acc {
+	struct control *c;
+	const char *cluster;
+	cJSON *arns;
+	int n, limit;
+	char last[NAME_MAX_LEN + 1];
+	bool more;
+};
+
+static int list_cb(const char *id, void *data)
+{
+	struct list_acc *l = data;
+	char arn[ARN_MAX];
+
+	if (l->n == l->limit) {
+		l->more = true;
+		return 1;
+	}
+	l->n++;
+	snprintf(l->last, sizeof(l->last), "%s", id);
+	if (ctl_arn(l->c, ARN_CONTAINER_INSTANCE, l->cluster, id, 0, arn) < 0)
+		return -ENAMETOOLONG;
+	return json_append(l->arns, cJSON_CreateString(arn));
+}
+
+int act_list_container_instances(struct control *c, const cJSON *req, const char *principal,
+				 cJSON **ret, struct err *e)
+{
+	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
+	_cleanup_(cJSON_Deletep) cJSON *key = NULL;
+	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "status"));
+	char cluster[NAME_MAX_LEN + 1], filter[NAME_MAX_LEN + 32];
+	struct list_acc l = { .c = c, .cluster = cluster };
+	int r;
+
+	(void)principal;
+	if (cJSON_GetObjectItemCaseSensitive(req, "filter"))
+		return err_api(e, BAD, "The filter parameter is not supported yet.");
+	l.arns = cJSON_CreateArray();
+	if (json_add(resp, "containerInstanceArns", l.arns) < 0)
+		return nomem(e);
+	r = ctl_cluster(c, req, cluster, e);
+	if (r >= 0)
+		r = page_limit(req, PAGE_MAX, &l.limit, e);
+	snprintf(filter, sizeof(filter), "%s|%s", cluster, status ? status : "");
+	if (r >= 0)
+		r = page_token_decode(c, "ListContainerInstances", filter, req, &key, e);
+	if (r < 0)
+		return r;
+	if (key && !cJSON_IsString(key))
+		return err_api(e, BAD, "Invalid nextToken value.");
+	r = store_instance_list(c->st, cluster, status, key ? key->valuestring : NULL, l.limit + 1,
+				list_cb, &l, e);
+	if (r < 0)
+		return r == -ENOMEM || r == -ENAMETOOLONG ? err_set(e, r, "ListContainerInstances") : r;
+	if (l.more) {
+		_cleanup_(cJSON_Deletep) cJSON *k = cJSON_CreateString(l.last);
+		_cleanup_free_ char *tok = NULL;
+
+		if (!k || page_token_encode(c, "ListContainerInstances", filter, k, &tok) < 0 ||
+		    json_add(resp, "nextToken", cJSON_CreateString(tok)) < 0)
+			return nomem(e);
+	}
+	*ret = TAKE_PTR(resp);
+	return 0;
+}
