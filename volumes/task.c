@@ -500,7 +500,9 @@ int vol_task_release(struct vol_task *t, struct err *e)
 {
 	int first = 0;
 
-	for (size_t i = t->spec ? t->spec->n_vols : 0; i-- > 0;) {
+	if (!t->src)   /* released already */
+		return 0;
+	for (size_t i = t->spec->n_vols; i-- > 0;) {
 		int r = release_one(t, i);
 
 		if (r < 0 && first == 0)

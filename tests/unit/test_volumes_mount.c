@@ -240,6 +240,7 @@ static void t_host_bind(void)
 	CHECK(access(p("new/deeper/seed.txt"), F_OK) < 0);
 	stop_ctr(&run);
 	MUST(vol_task_release(&t, E));
+	MUST(vol_task_release(&t, E));           /* twice is harmless */
 	CHECK(access(p("host/w"), F_OK) == 0);   /* outlives the task */
 	CHECK(count_mounts_under(base) == 1);     /* only the rootfs bind */
 	vol_spec_free(&s);
