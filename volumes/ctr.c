@@ -32,7 +32,10 @@ static int mark_seeded(struct vol_task *t, const struct vol_def *v, struct vol_s
  * volume mounted over a directory with content in the image gets a copy of
  * it, once (ECS-REFERENCE §2 words it for image VOLUME paths; Docker does it
  * for any mount of a new volume).  The image side is resolved inside the
- * rootfs, so a symlink there cannot make us copy host files. */
+ * rootfs, so a symlink there cannot make us copy host files.  Host
+ * sourcePath binds and shared filesystems are never seeded: ECS-REFERENCE §2
+ * marks ECS's behaviour there UNVERIFIED, and not writing into a host
+ * directory is the conservative reading. */
 static int seed(struct vol_task *t, const struct vol_mount *m, int rootfs_fd, struct err *e)
 {
 	const struct vol_def *v = m->vol;
