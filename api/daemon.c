@@ -2,6 +2,7 @@
  * control plane, the API listeners, one event loop, clean shutdown. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/agent.h"
 #include "api/keys.h"
 #include "api/server.h"
 #include "control/control.h"
@@ -30,6 +32,7 @@ struct daemon {
 	struct api_keys *keys;
 	struct control *control;
 	struct loop *loop;
+	struct agent *agent;
 	struct api_server *api;
 };
 
@@ -145,6 +148,20 @@ static int start_api(struct daemon *d, struct err *e)
 	return api_server_start(&o, &d->api, e);
 }
 
+/* The embedded agent: this host as a container instance of BERTH_CLUSTER. */
+static int start_agent(struct daemon *d, struct err *e)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct agent_opts o = { .loop = d->loop, .control = d->control, .cfg = &d->cfg,
+				.berth_path = self };
+
+	if (n < 0)
+		return err_set(e, -errno, "readlink /proc/self/exe");
+	self[n] = '\0';
+	return agent_start(&o, &d->agent, e);
+}
+
 static int daemon_start(struct daemon *d, struct err *e)
 {
 	const struct config *cfg = &d->cfg;
@@ -181,6 +198,9 @@ static int daemon_start(struct daemon *d, struct err *e)
 		r = loop_add_signal(d->loop, SIGINT, on_stop_signal, d);
 	if (r < 0)
 		return err_set(e, r, "signals");
+	r = start_agent(d, e);
+	if (r < 0)
+		return r;
 	return start_api(d, e);
 }
 
@@ -188,6 +208,7 @@ static void daemon_stop(struct daemon *d)
 {
 	/* Listeners first (no new work), then the store, then the lock. */
 	d->api = api_server_free(d->api);
+	d->agent = agent_free(d->agent);   /* tasks keep running (live restore) */
 	d->control = control_free(d->control);
 	d->loop = loop_free(d->loop);
 	d->keys = api_keys_free(d->keys);

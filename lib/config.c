@@ -69,6 +69,8 @@ const struct config_key_def config_keys[_CFG_MAX] = {
 	[CFG_TASK_CLEANUP_WAIT] = { "BERTH_TASK_CLEANUP_WAIT", "ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION", "3h", NULL,
 		CFGT_DURATION, false, SEC, 0, NULL,
 		"Time after a task stops before its containers and task volumes are removed (at least 1s)." },
+	[CFG_TASK_RETENTION] = { "BERTH_TASK_RETENTION", NULL, "1h", NULL, CFGT_DURATION, false, SEC, 0, NULL,
+		"How long a STOPPED task stays visible to DescribeTasks and ListTasks (at least 1s; ECS keeps them at least an hour)." },
 	[CFG_AVAILABLE_LOGGING_DRIVERS] = { "BERTH_AVAILABLE_LOGGING_DRIVERS", "ECS_AVAILABLE_LOGGING_DRIVERS",
 		"[\"json-file\",\"none\"]", NULL, CFGT_STRING_LIST, true, 0, 0, NULL,
 		"JSON array of log drivers this host offers; tasks using others cannot be placed here. Invalid: warning, default used." },

@@ -1,0 +1,134 @@
+/* agent/internal.h - shared by the agent's files. */
+#pragma once
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "agent/agent.h"
+#include "control/task_state.h"
+#include "lib/err.h"
+
+struct img_exec;
+struct img_store;
+struct loop_timer;
+
+#define AGENT_ID_LEN 32
+
+static inline void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+#define SPEC_MAX_CONTAINERS 10      /* ECS: containers per task definition */
+
+/* ---- host.c: what the instance registers ---- */
+struct host_info {
+	char id[AGENT_ID_LEN + 1];
+	char hostname[256];
+	const char *arch;             /* ECS spelling: x86_64, arm64 */
+	int64_t cpu, memory;          /* CPU units, MiB (reserved memory taken off) */
+	uint16_t ports_tcp[128], ports_udp[128];
+	size_t n_tcp, n_udp;
+	cJSON *attributes;            /* [{name, value?}] */
+	cJSON *tags;                  /* [{key, value}] */
+};
+int host_info_load(const struct config *cfg, struct host_info *ret, struct err *e);
+void host_info_release(struct host_info *h);
+/* Pure parts, for tests. */
+int host_parse_meminfo(const char *text, int64_t *ret_mib);
+const char *host_ecs_arch(const char *machine);
+int host_parse_ports(const char *json, uint16_t *out, size_t max, size_t *ret_n);
+/* Built-in attributes + the configured ones (JSON object string) + one
+ * logging-driver capability per available driver (JSON array string). */
+int host_attributes(const char *arch, const char *user_json, const char *drivers_json,
+		    cJSON **ret, struct err *e);
+/* Reads or creates DIR/instance-id (32 hex). */
+int host_instance_id(const char *dir, char id[AGENT_ID_LEN + 1], struct err *e);
+
+/* ---- spec.c: a task's spec.json (pure) ---- */
+struct spec_container_in {
+	const char *rootfs;
+	const struct img_exec *exec;  /* merged with the image config */
+};
+struct spec_in {
+	const cJSON *task;            /* API object */
+	const cJSON *taskdef;         /* effective (overrides applied) */
+	const char *task_id, *cluster, *state_dir;
+	bool cgroup_enforce;
+	int64_t pids_limit;           /* 0: none */
+	uint64_t stop_timeout_sec;
+	const struct spec_container_in *containers;  /* in containerDefinitions order */
+};
+int spec_build(const struct spec_in *in, cJSON **ret);
+/* The overrides a container definition makes to its image config; strings
+ * borrowed from DEF, vectors malloc'd: release with spec_overrides_release. */
+struct img_overrides;
+int spec_overrides(const cJSON *def, struct img_overrides *ret);
+void spec_overrides_release(struct img_overrides *o);
+
+/* ---- report.c: shim status -> task state reports (pure) ---- */
+/* The shim's status object -> a report for control_task_report.  Container
+ * OOM kills get ECS's reason. */
+int report_from_status(const cJSON *status, cJSON **ret);
+/* The lifecycle steps with no work for host/none tasks (ACTIVATING,
+ * DEACTIVATING, DEPROVISIONING) strictly between FROM and TO, in order;
+ * ACTIVATING and DEACTIVATING only for a task that RAN (reached RUNNING).
+ * Returns how many were written to OUT (room for 3). */
+size_t report_steps(enum task_status from, enum task_status to, bool ran, enum task_status *out);
+/* A report that stops a task that never ran: TaskFailedToStart, REASON on
+ * the task and each container. */
+int report_failed_start(const cJSON *task, const char *reason, cJSON **ret);
+
+/* ---- agent.c / task.c: the running agent ---- */
+#include "images/ref.h"
+
+struct loop;
+struct control;
+
+struct atask {
+	struct atask *next;
+	struct agent *a;
+	char cluster[256];
+	char id[AGENT_ID_LEN + 1];
+	int watch_fd;                 /* the shim's status stream, or -1 */
+	char *buf;                    /* partial line from the stream */
+	size_t len, cap;
+	enum task_status reported;    /* the last lastStatus sent to control/ */
+	bool ran;                     /* reached RUNNING */
+	bool check;                   /* look at the store's view again (queued work) */
+	bool done;                    /* STOPPED reported: only cleanup is left */
+	struct loop_timer *retry;     /* re-attach after a lost stream */
+};
+
+struct agent {
+	struct loop *loop;
+	struct control *ctl;
+	const struct config *cfg;
+	char *berth_path;
+	struct host_info host;
+	char cluster[256];
+	char run_tasks[PATH_MAX];     /* $BERTH_RUN_DIR/tasks */
+	char state_tasks[PATH_MAX];   /* $BERTH_STATE_DIR/tasks */
+	struct img_store *img;
+	enum img_pull_behavior pull;
+	struct atask *tasks;
+	struct loop_timer *work;      /* queued task work, outside API callbacks */
+	struct loop_timer *sweep;     /* retention and host cleanup */
+	uint64_t cleanup_wait_usec, retention_usec, stop_timeout_usec;
+};
+
+struct atask *atask_find(struct agent *a, const char *id);
+struct atask *atask_get(struct agent *a, const char *cluster, const char *id);
+void atask_free(struct atask *t);
+/* Looks at what the store wants for T and acts: start, stop, or nothing. */
+void atask_process(struct atask *t);
+/* Re-adopts T's shim (restore): attach, or settle a task that never started. */
+void atask_adopt(struct atask *t);
+/* Asks a shim to stop (by task dir), without an atask (orphans). */
+int agent_shim_stop(struct agent *a, const char *id, const char *reason);
+/* Removes T's host resources: rootfs mounts, state and run dirs. */
+int agent_task_cleanup(struct agent *a, const char *id);

@@ -1,0 +1,577 @@
+/* agent/task.c - one task on this host: images -> rootfs, spec.json, the
+ * shim, its status stream -> state reports, StopTask -> the shim's stop.
+ *
+ * "Started" is the existence of $BERTH_RUN_DIR/tasks/<id>: it is made with
+ * mkdir before anything else, so a task is never started twice, whatever
+ * restarts happen; a directory without a live shim is settled from the
+ * shim's status.json, or as a start that never finished. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/internal.h"
+#include "control/control.h"
+#include "images/image.h"
+#include "images/pull.h"
+#include "images/rootfs.h"
+#include "images/store.h"
+#include "lib/cleanup.h"
+#include "lib/config.h"
+#include "lib/fileio.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/loop.h"
+#include "runtime/shim.h"
+
+#define LINE_MAX_BYTES (1u << 20)
+#define STATUS_MAX (1u << 20)
+#define RETRY_USEC 1000000
+
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+struct atask *atask_find(struct agent *a, const char *id)
+{
+	for (struct atask *t = a->tasks; t; t = t->next)
+		if (strcmp(t->id, id) == 0)
+			return t;
+	return NULL;
+}
+
+static void on_retry(struct loop *l, struct loop_timer *tm, void *data);
+
+struct atask *atask_get(struct agent *a, const char *cluster, const char *id)
+{
+	struct atask *t = atask_find(a, id);
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->a = a;
+	t->watch_fd = -1;
+	if (loop_timer_new(a->loop, on_retry, t, &t->retry) < 0) {
+		free(t);
+		return NULL;
+	}
+	snprintf(t->cluster, sizeof(t->cluster), "%s", cluster);
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	t->next = a->tasks;
+	a->tasks = t;
+	return t;
+}
+
+static void close_watch(struct atask *t)
+{
+	if (t->watch_fd >= 0) {
+		loop_del_fd(t->a->loop, t->watch_fd);
+		close(t->watch_fd);
+	}
+	t->watch_fd = -1;
+	t->len = 0;
+}
+
+void atask_free(struct atask *t)
+{
+	struct atask **p;
+
+	for (p = &t->a->tasks; *p && *p != t; p = &(*p)->next)
+		;
+	if (*p)
+		*p = t->next;
+	close_watch(t);
+	loop_timer_free(t->retry);
+	free(t->buf);
+	free(t);
+}
+
+static int report(struct atask *t, const cJSON *rep)
+{
+	struct err e = ERR_INIT;
+	int r = control_task_report(t->a->ctl, t->cluster, t->id, rep, &e);
+
+	if (r < 0)
+		log_error("task %s: recording its state failed: %s", t->id, e.msg);
+	return r;
+}
+
+static void report_status_only(struct atask *t, enum task_status s)
+{
+	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
+
+	if (rep && cJSON_AddStringToObject(rep, "lastStatus", task_status_name(s)))
+		report(t, rep);
+}
+
+/* A shim status object -> the lifecycle steps in between, then the status. */
+static void apply_status(struct atask *t, const cJSON *st)
+{
+	_cleanup_(cJSON_Deletep) cJSON *rep = NULL;
+	enum task_status steps[3];
+	int to = task_status_parse(str(st, "lastStatus"));
+	size_t n;
+
+	if (to < 0 || report_from_status(st, &rep) < 0) {
+		log_warn("task %s: the shim sent a status the agent cannot read", t->id);
+		return;
+	}
+	if (to >= TASK_RUNNING && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(st, "startedAt")))
+		t->ran = true;
+	if ((enum task_status)to > t->reported) {
+		n = report_steps(t->reported, (enum task_status)to, t->ran, steps);
+		for (size_t i = 0; i < n; i++)
+			report_status_only(t, steps[i]);
+	}
+	if (report(t, rep) == 0 && (enum task_status)to > t->reported)
+		t->reported = (enum task_status)to;
+	if (to == TASK_STOPPED) {
+		if (!t->done)
+			log_info("task %s stopped: %s", t->id,
+				 str(st, "stoppedReason") ? str(st, "stoppedReason") : "");
+		t->done = true;
+	}
+}
+
+/* BUF = BASE/ID; the agent's dirs are checked short enough at start. */
+static void join(char *buf, size_t size, const char *base, const char *id)
+{
+	int n = snprintf(buf, size, "%s/%s", base, id);
+
+	if (n < 0 || (size_t)n >= size)
+		buf[0] = '\0';
+}
+
+static void task_dir(const struct atask *t, char *buf, size_t size)
+{
+	join(buf, size, t->a->run_tasks, t->id);
+}
+
+/* status.json as the shim left it; -ENOENT when the shim never wrote one. */
+static int read_status(struct atask *t, cJSON **ret)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	size_t len;
+	int r;
+
+	if (asprintf(&path, "%s/%s/status.json", t->a->run_tasks, t->id) < 0)
+		return -ENOMEM;
+	r = read_file_alloc(path, STATUS_MAX, &text, &len);
+	if (r < 0)
+		return r;
+	*ret = json_parse_strict(text, len);
+	return *ret ? 0 : -EBADMSG;
+}
+
+static bool shim_alive(struct atask *t)
+{
+	char path[PATH_MAX], buf[32];
+	_cleanup_close_ int dfd = -1;
+	uint64_t pid;
+
+	task_dir(t, path, sizeof(path));
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || read_file_at(dfd, "shim.pid", buf, sizeof(buf), NULL) < 0 ||
+	    parse_u64(buf, &pid) < 0 || pid < 2 || pid > INT32_MAX)
+		return false;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+static void fail_start(struct atask *t, const cJSON *task, const char *reason);
+
+/* The stream is gone and nobody answers: settle the task from status.json. */
+static void settle_from_file(struct atask *t)
+{
+	_cleanup_(cJSON_Deletep) cJSON *st = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *task = NULL, *td = NULL;
+	struct err e = ERR_INIT;
+	int r = read_status(t, &st);
+
+	if (r == 0) {
+		apply_status(t, st);
+		if (t->done)
+			return;
+	}
+	if (shim_alive(t)) {
+		loop_timer_arm(t->retry, RETRY_USEC, 0); /* the socket may come back */
+		return;
+	}
+	/* No shim and not STOPPED: it died, or the start never finished. */
+	if (control_task_for_agent(t->a->ctl, t->cluster, t->id, &task, &td, &e) < 0)
+		return;
+	fail_start(t, task, r == 0 ? "TaskFailedToStart: the task's shim exited unexpectedly"
+				   : "TaskFailedToStart: the agent restarted while starting the task");
+}
+
+static void on_watch(struct loop *l, int fd, uint32_t events, void *data);
+
+static int connect_shim(struct atask *t)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, n;
+
+	n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s/shim.sock", t->a->run_tasks, t->id);
+	if (n < 0 || (size_t)n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		n = -errno;
+		close(fd);
+		return n;
+	}
+	return fd;
+}
+
+static int send_line(int fd, const char *line)
+{
+	size_t len = strlen(line), off = 0;
+
+	while (off < len) {
+		ssize_t n = send(fd, line + off, len - off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static void attach(struct atask *t)
+{
+	int fd;
+
+	if (t->done || t->watch_fd >= 0)
+		return;
+	fd = connect_shim(t);
+	if (fd >= 0 && send_line(fd, "{\"op\":\"watch\"}\n") == 0 &&
+	    fcntl(fd, F_SETFL, O_NONBLOCK) == 0 &&
+	    loop_add_fd(t->a->loop, fd, EPOLLIN, on_watch, t) == 0) {
+		t->watch_fd = fd;
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	settle_from_file(t);
+}
+
+static void on_retry(struct loop *l, struct loop_timer *tm, void *data)
+{
+	(void)l;
+	(void)tm;
+	attach(data);
+}
+
+static int consume_lines(struct atask *t)
+{
+	char *nl;
+
+	while ((nl = memchr(t->buf, '\n', t->len))) {
+		size_t n = (size_t)(nl - t->buf);
+		_cleanup_(cJSON_Deletep) cJSON *st = json_parse_strict(t->buf, n);
+
+		if (st)
+			apply_status(t, st);
+		memmove(t->buf, nl + 1, t->len - n - 1);
+		t->len -= n + 1;
+	}
+	return t->len > LINE_MAX_BYTES ? -EMSGSIZE : 0;
+}
+
+static void on_watch(struct loop *l, int fd, uint32_t events, void *data)
+{
+	struct atask *t = data;
+	ssize_t n;
+
+	(void)l;
+	(void)events;
+	for (;;) {
+		if (t->cap - t->len < 4096) {
+			char *p = realloc(t->buf, t->cap + 65536);
+
+			if (!p)
+				break;
+			t->buf = p;
+			t->cap += 65536;
+		}
+		n = read(fd, t->buf + t->len, t->cap - t->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0)
+			break;
+		t->len += (size_t)n;
+		if (consume_lines(t) < 0)
+			break;
+	}
+	close_watch(t);
+	settle_from_file(t);
+}
+
+/* ---- starting ---- */
+
+static int mkdir_path(const char *base, const char *id, const char *name, char *out, size_t size)
+{
+	int n = name ? snprintf(out, size, "%s/%s/%s", base, id, name)
+		     : snprintf(out, size, "%s/%s", base, id);
+
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return mkdir(out, 0700) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+struct prepared {
+	char rootfs[PATH_MAX];
+	struct img_exec exec;
+	bool mounted;
+};
+
+/* Image -> mounted rootfs + merged run config of one container. */
+static int prepare_container(struct atask *t, const cJSON *def, struct prepared *p,
+			     struct err *e)
+{
+	const char *image = str(def, "image"), *name = str(def, "name");
+	char cdir[PATH_MAX], digest[IMG_DIGEST_MAX];
+	struct img_config cfg = { 0 };
+	struct img_overrides ov;
+	int r;
+
+	if (!image || !name)
+		return err_setx(e, -EINVAL, "container without an image or a name");
+	r = mkdir_path(t->a->state_tasks, t->id, name, cdir, sizeof(cdir));
+	if (r < 0)
+		return err_set(e, r, "create '%s'", cdir);
+	r = img_ensure_with(t->a->img, image, t->a->pull, NULL, NULL, e);
+	if (r < 0)
+		return err_wrap(e, "CannotPullContainerError: %s", image);
+	r = img_rootfs_mount(t->a->img, image, cdir, p->rootfs, e);
+	if (r < 0)
+		return err_wrap(e, "CannotCreateContainerError: %s", image);
+	p->mounted = true;
+	r = img_resolve(t->a->img, image, digest, e);
+	if (r >= 0)
+		r = img_config_load(t->a->img, digest, &cfg, e);
+	if (r < 0)
+		return err_wrap(e, "CannotInspectContainerError: %s", image);
+	if (spec_overrides(def, &ov) < 0) {
+		img_config_release(&cfg);
+		return err_set(e, -ENOMEM, "overrides");
+	}
+	r = img_exec_merge(&cfg, &ov, &p->exec);
+	spec_overrides_release(&ov);
+	img_config_release(&cfg);
+	if (r == -ENOEXEC)
+		return err_setx(e, r, "CannotStartContainerError: container '%s' has no command "
+				"(neither the task definition nor the image gives one)", name);
+	return r < 0 ? err_set(e, r, "CannotStartContainerError") : 0;
+}
+
+static int write_spec(struct atask *t, const cJSON *task, const cJSON *td,
+		      const struct prepared *p, size_t n, struct err *e)
+{
+	struct spec_container_in ci[SPEC_MAX_CONTAINERS];
+	_cleanup_(cJSON_Deletep) cJSON *spec = NULL;
+	_cleanup_free_ char *text = NULL;
+	char sdir[PATH_MAX], rdir[PATH_MAX];
+	_cleanup_close_ int dfd = -1;
+	struct spec_in in = {
+		.task = task, .taskdef = td, .task_id = t->id, .cluster = t->cluster,
+		.state_dir = sdir, .containers = ci,
+		.cgroup_enforce = config_get_bool(t->a->cfg, CFG_CGROUP_ENFORCE),
+		.pids_limit = config_get(t->a->cfg, CFG_TASK_PIDS_LIMIT)
+			      ? (int64_t)config_get_u64(t->a->cfg, CFG_TASK_PIDS_LIMIT) : 0,
+		.stop_timeout_sec = t->a->stop_timeout_usec / 1000000,
+	};
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		ci[i] = (struct spec_container_in){ p[i].rootfs, &p[i].exec };
+	join(sdir, sizeof(sdir), t->a->state_tasks, t->id);
+	task_dir(t, rdir, sizeof(rdir));
+	if (spec_build(&in, &spec) < 0 || !(text = cJSON_Print(spec)))
+		return err_set(e, -ENOMEM, "spec.json");
+	dfd = open(rdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_set(e, -errno, "open '%s'", rdir);
+	r = write_file_create_at(dfd, "spec.json.tmp", text, strlen(text), 0600);
+	if (r == 0 && renameat(dfd, "spec.json.tmp", dfd, "spec.json") < 0)
+		r = -errno;
+	return r < 0 ? err_set(e, r, "write '%s/spec.json'", rdir) : 0;
+}
+
+static void release_prepared(struct prepared *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		img_exec_release(&p[i].exec);
+}
+
+static void fail_start(struct atask *t, const cJSON *task, const char *reason)
+{
+	_cleanup_(cJSON_Deletep) cJSON *rep = NULL;
+
+	log_warn("task %s failed to start: %s", t->id, reason);
+	if (report_failed_start(task, reason, &rep) == 0 && report(t, rep) == 0)
+		t->reported = TASK_STOPPED;
+	t->done = true;
+	agent_task_cleanup(t->a, t->id);
+}
+
+static void start(struct atask *t, const cJSON *task, const cJSON *td)
+{
+	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions"), *d;
+	struct prepared p[SPEC_MAX_CONTAINERS];
+	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
+	char dir[PATH_MAX];
+	struct err e = ERR_INIT;
+	size_t n = 0;
+	int r;
+
+	memset(p, 0, sizeof(p));
+	r = mkdir_path(t->a->run_tasks, t->id, NULL, dir, sizeof(dir));
+	if (r < 0 || mkdir_path(t->a->state_tasks, t->id, NULL, dir, sizeof(dir)) < 0) {
+		fail_start(t, task, "ResourceInitializationError: cannot create the task's directories");
+		return;
+	}
+	if (!rep || !cJSON_AddStringToObject(rep, "lastStatus", "PENDING") ||
+	    !cJSON_AddNumberToObject(rep, "pullStartedAt", now_sec()) || report(t, rep) < 0)
+		goto fail;
+	t->reported = TASK_PENDING;
+	cJSON_ArrayForEach(d, defs) {
+		if (n == SPEC_MAX_CONTAINERS)
+			break;
+		r = prepare_container(t, d, &p[n++], &e);
+		if (r < 0)
+			goto fail;
+	}
+	cJSON_Delete(rep);
+	rep = cJSON_CreateObject();
+	if (!rep || !cJSON_AddNumberToObject(rep, "pullStoppedAt", now_sec()) || report(t, rep) < 0)
+		goto fail;
+	r = write_spec(t, task, td, p, n, &e);
+	if (r >= 0) {
+		r = shim_spawn(t->a->berth_path, dir);
+		if (r < 0)
+			err_set(&e, r, "CannotStartContainerError: starting the task's shim");
+	}
+	release_prepared(p, n);
+	if (r < 0) {
+		fail_start(t, task, e.msg[0] ? e.msg : "CannotStartContainerError");
+		return;
+	}
+	log_info("task %s: shim started", t->id);
+	attach(t);
+	return;
+fail:
+	release_prepared(p, n);
+	fail_start(t, task, e.msg[0] ? e.msg : "ResourceInitializationError: out of memory");
+}
+
+static bool started(struct atask *t)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	task_dir(t, dir, sizeof(dir));
+	return stat(dir, &st) == 0;
+}
+
+int agent_shim_stop(struct agent *a, const char *id, const char *reason)
+{
+	struct atask tmp = { .a = a };
+	_cleanup_(cJSON_Deletep) cJSON *req = cJSON_CreateObject();
+	_cleanup_free_ char *line = NULL;
+	_cleanup_close_ int fd = -1;
+	char ack[256];
+	int r;
+
+	snprintf(tmp.id, sizeof(tmp.id), "%s", id);
+	if (!req || !cJSON_AddStringToObject(req, "op", "stop") ||
+	    !cJSON_AddStringToObject(req, "reason", reason ? reason : "Task stopped by user") ||
+	    !(line = cJSON_PrintUnformatted(req)))
+		return -ENOMEM;
+	fd = connect_shim(&tmp);
+	if (fd < 0)
+		return fd;
+	r = send_line(fd, line);
+	if (r == 0)
+		r = send_line(fd, "\n");
+	/* The shim answers at once ({"ok":true}); reading it tells that it took
+	 * the request.  A bounded wait: the socket is local. */
+	if (r == 0) {
+		struct timeval tv = { .tv_sec = 2 };
+
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (read(fd, ack, sizeof(ack)) <= 0)
+			r = -EIO;
+	}
+	return r;
+}
+
+void atask_process(struct atask *t)
+{
+	_cleanup_(cJSON_Deletep) cJSON *task = NULL, *td = NULL;
+	struct err e = ERR_INIT;
+	const char *desired, *last;
+	int r;
+
+	t->check = false;
+	r = control_task_for_agent(t->a->ctl, t->cluster, t->id, &task, &td, &e);
+	if (r < 0) {
+		if (r != -ENOENT)
+			log_error("task %s: %s", t->id, e.msg);
+		return;
+	}
+	desired = str(task, "desiredStatus");
+	last = str(task, "lastStatus");
+	if (last && task_status_parse(last) > (int)t->reported)
+		t->reported = (enum task_status)task_status_parse(last);
+	if (t->done || (last && strcmp(last, "STOPPED") == 0)) {
+		t->done = true;
+		return;
+	}
+	if (desired && strcmp(desired, "STOPPED") == 0) {
+		if (!started(t)) {
+			fail_start(t, task, str(task, "stoppedReason") ? str(task, "stoppedReason")
+								   : "Task stopped by user");
+			return;
+		}
+		if (agent_shim_stop(t->a, t->id, str(task, "stoppedReason")) < 0)
+			settle_from_file(t);
+		return;
+	}
+	if (started(t)) {
+		attach(t);
+		return;
+	}
+	start(t, task, td);
+}
+
+void atask_adopt(struct atask *t)
+{
+	if (started(t))
+		attach(t);
+	t->check = true; /* then see whether it is wanted stopped or not started yet */
+}
