@@ -109,6 +109,70 @@ static const struct verb_param list_tags_for_resource_params[] = {
 	SREQ("resource-arn", "resourceArn"),
 };
 
+static const struct verb_param run_task_params[] = {
+	SREQ("task-definition", "taskDefinition"),
+	S("cluster", "cluster"),
+	I("count", "count"),
+	S("group", "group"),
+	S("started-by", "startedBy"),
+	S("launch-type", "launchType"),
+	JL("capacity-provider-strategy", "capacityProviderStrategy"),
+	JL("placement-constraints", "placementConstraints"),
+	JL("placement-strategy", "placementStrategy"),
+	J("overrides", "overrides"),
+	J("network-configuration", "networkConfiguration"),
+	TAGS,
+	S("propagate-tags", "propagateTags"),
+	S("client-token", "clientToken"),
+};
+
+static const struct verb_param start_task_params[] = {
+	SREQ("task-definition", "taskDefinition"),
+	LREQ("container-instances", "containerInstances"),
+	S("cluster", "cluster"),
+	S("group", "group"),
+	S("started-by", "startedBy"),
+	J("overrides", "overrides"),
+	J("network-configuration", "networkConfiguration"),
+	TAGS,
+};
+
+static const struct verb_param stop_task_params[] = {
+	SREQ("task", "task"),
+	S("cluster", "cluster"),
+	S("reason", "reason"),
+};
+
+static const struct verb_param describe_tasks_params[] = {
+	LREQ("tasks", "tasks"),
+	S("cluster", "cluster"),
+	L("include", "include"),
+};
+
+static const struct verb_param list_tasks_params[] = {
+	S("cluster", "cluster"),
+	S("container-instance", "containerInstance"),
+	S("family", "family"),
+	S("started-by", "startedBy"),
+	S("service-name", "serviceName"),
+	S("desired-status", "desiredStatus"),
+	S("launch-type", "launchType"),
+	PAGES,
+};
+
+static const struct verb_param describe_container_instances_params[] = {
+	LREQ("container-instances", "containerInstances"),
+	S("cluster", "cluster"),
+	L("include", "include"),
+};
+
+static const struct verb_param list_container_instances_params[] = {
+	S("cluster", "cluster"),
+	S("filter", "filter"),
+	S("status", "status"),
+	PAGES,
+};
+
 /* X(ident, verb, Action, page_key, summary): one line per verb feeds both the
  * table and the subcommand registration. */
 #define ECS_VERBS(X)                                                                          \
@@ -136,7 +200,17 @@ static const struct verb_param list_tags_for_resource_params[] = {
 	X(untag_resource, "untag-resource", "UntagResource", NULL,                            \
 	  "Remove tags from a resource")                                                      \
 	X(list_tags_for_resource, "list-tags-for-resource", "ListTagsForResource", NULL,      \
-	  "List the tags of a resource")
+	  "List the tags of a resource")                                                      \
+	X(run_task, "run-task", "RunTask", NULL, "Run tasks from a task definition")          \
+	X(start_task, "start-task", "StartTask", NULL,                                        \
+	  "Start tasks on chosen container instances")                                        \
+	X(stop_task, "stop-task", "StopTask", NULL, "Stop a task")                            \
+	X(describe_tasks, "describe-tasks", "DescribeTasks", NULL, "Describe tasks")          \
+	X(list_tasks, "list-tasks", "ListTasks", "taskArns", "List task ARNs")                \
+	X(describe_container_instances, "describe-container-instances",                       \
+	  "DescribeContainerInstances", NULL, "Describe container instances")                 \
+	X(list_container_instances, "list-container-instances", "ListContainerInstances",     \
+	  "containerInstanceArns", "List container instance ARNs")
 
 #define VERB_ROW(id, name_, action_, page_, summary_)                                         \
 	{ .name = name_, .action = action_, .summary = summary_, .params = id##_params,        \
