@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -35,7 +36,9 @@
 
 #include "lib/cleanup.h"
 
-#define SECCOMP_FORMAT "berth-seccomp-3"
+/* Bump when the compiled program changes for the same rules (4: the
+ * personality prefix covers the compat ABIs), so no stale cache is loaded. */
+#define SECCOMP_FORMAT "berth-seccomp-4"
 #define BPF_MAX_INSNS 4096
 
 #ifndef CLONE_NEWTIME
@@ -193,26 +196,45 @@ static void seccomp_releasep(scmp_filter_ctx *ctx)
 		seccomp_release(*ctx);
 }
 
-/* The compat ABIs of the native architecture: a deny list must cover them
+/* One ABI the filter covers: libseccomp's name for it, the arch token the
+ * kernel puts in seccomp_data (x32 shares x86_64's and is told apart by the
+ * syscall number), and whether its arguments are 64 bits wide. */
+struct abi {
+	uint32_t scmp_arch;
+	uint32_t audit_arch;
+	bool wide;
+};
+
+#define MAX_ABIS 4
+
+/* The native ABI first, then its compat ABIs: a deny list must cover them
  * too, or `int 0x80` would walk around it.  (libseccomp kills calls from
- * architectures the filter does not name.) */
-static int add_compat_arches(scmp_filter_ctx ctx)
+ * architectures the filter does not name.)  Returns how many it wrote. */
+static size_t filter_abis(struct abi out[MAX_ABIS])
 {
 	static const struct {
-		uint32_t native, compat;
+		uint32_t native;
+		struct abi compat;
 	} compat[] = {
-		{ SCMP_ARCH_X86_64, SCMP_ARCH_X86 },
-		{ SCMP_ARCH_X86_64, SCMP_ARCH_X32 },
-		{ SCMP_ARCH_AARCH64, SCMP_ARCH_ARM },
+		{ SCMP_ARCH_X86_64, { SCMP_ARCH_X86, AUDIT_ARCH_I386, false } },
+		{ SCMP_ARCH_X86_64, { SCMP_ARCH_X32, AUDIT_ARCH_X86_64, true } },
+		{ SCMP_ARCH_AARCH64, { SCMP_ARCH_ARM, AUDIT_ARCH_ARM, false } },
 	};
 	uint32_t native = seccomp_arch_native();
+	size_t n = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(compat); i++) {
-		int r;
+	out[n++] = (struct abi){ native, native, sizeof(long) == 8 };
+	for (size_t i = 0; i < ARRAY_SIZE(compat) && n < MAX_ABIS; i++)
+		if (compat[i].native == native)
+			out[n++] = compat[i].compat;
+	return n;
+}
 
-		if (compat[i].native != native)
-			continue;
-		r = seccomp_arch_add(ctx, compat[i].compat);
+static int add_compat_arches(scmp_filter_ctx ctx, const struct abi *abis, size_t n_abis)
+{
+	for (size_t i = 1; i < n_abis; i++) {
+		int r = seccomp_arch_add(ctx, abis[i].scmp_arch);
+
 		if (r < 0 && r != -EEXIST)
 			return r;
 	}
@@ -252,35 +274,60 @@ static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *rl)
 
 /* libseccomp compares one argument once per rule, so "personality unless
  * ARG0 is one of five values" is written by hand: a short block in front of
- * libseccomp's program that decides personality() on the native
- * architecture and falls through to it for everything else.  Returns the
- * number of instructions written to OUT (room for 16). */
-static size_t personality_prefix(struct sock_filter *out)
+ * libseccomp's program that decides personality() on every ABI the filter
+ * covers (each with its own syscall number) and falls through to it for
+ * everything else.  Returns the number of instructions written to OUT. */
+#define PREFIX_MAX (4 * MAX_ABIS + 4 + ARRAY_SIZE(personality_ok) + 2)
+
+/* A BPF_JEQ at AT that goes to JT or JF (indices; offsets count from the
+ * next instruction, so AT + 1 means "fall through"). */
+static struct sock_filter jeq_at(uint32_t k, size_t at, size_t jt, size_t jf)
+{
+	return (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k, (uint8_t)(jt - at - 1),
+					    (uint8_t)(jf - at - 1));
+}
+
+_Static_assert(PREFIX_MAX < 256, "prefix jumps must fit in 8 bits");
+
+static size_t personality_prefix(const struct abi *abis, size_t n_abis,
+				 struct sock_filter out[PREFIX_MAX])
 {
 	const uint32_t off_lo = offsetof(struct seccomp_data, args[0]) +
 				(__BYTE_ORDER == __LITTLE_ENDIAN ? 0 : 4);
 	const uint32_t off_hi = offsetof(struct seccomp_data, args[0]) +
 				(__BYTE_ORDER == __LITTLE_ENDIAN ? 4 : 0);
-	const uint8_t n_ok = (uint8_t)ARRAY_SIZE(personality_ok);
+	const size_t n_ok = ARRAY_SIZE(personality_ok);
+	/* Layout: 4 instructions per ABI (arch, then nr, each falling to the
+	 * next ABI on a mismatch), a jump past the prefix, the high word
+	 * (64-bit ABIs only), the low word against each value, DENY, ALLOW.
+	 * The kernel reads the argument as an unsigned int on every ABI. */
+	const size_t check_hi = 4 * n_abis + 1, check_lo = check_hi + 2;
+	const size_t deny = check_lo + 1 + n_ok, allow = deny + 1, end = allow + 1;
 	size_t i = 0;
 
-	/* Layout: 0-3 arch and nr checks, 4-5 high word, 6 load low word,
-	 * 7..7+n_ok-1 the values, then DENY, ALLOW; libseccomp's program
-	 * starts right after ALLOW, at 9+n_ok.  A jump lands at i+1+off. */
-	out[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						offsetof(struct seccomp_data, arch));
-	out[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 0,
-						(uint8_t)(n_ok + 7));
-	out[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-						offsetof(struct seccomp_data, nr));
-	out[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_personality, 0,
-						(uint8_t)(n_ok + 5));
+	for (size_t a = 0; a < n_abis; a++) {
+		int nr = seccomp_syscall_resolve_name_arch(abis[a].scmp_arch, "personality");
+		size_t next = i + 4;
+
+		out[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+							offsetof(struct seccomp_data, arch));
+		out[i] = jeq_at(abis[a].audit_arch, i, i + 1, next);
+		i++;
+		out[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+							offsetof(struct seccomp_data, nr));
+		/* an ABI without personality() never matches: nr -1 */
+		out[i] = jeq_at(nr < 0 ? UINT32_MAX : (uint32_t)nr, i,
+				abis[a].wide ? check_hi : check_lo, next);
+		i++;
+	}
+	out[i] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)(end - i - 1));
+	i++;
 	out[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off_hi);
-	out[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, n_ok + 1);
+	out[i] = jeq_at(0, i, i + 1, deny);
+	i++;
 	out[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, off_lo);
-	for (uint8_t k = 0; k < n_ok; k++)
-		out[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, personality_ok[k],
-							(uint8_t)(n_ok - k), 0);
+	for (size_t k = 0; k < n_ok; k++, i++)
+		out[i] = jeq_at(personality_ok[k], i, allow, i + 1);
 	out[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
 	out[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	return i;
@@ -292,8 +339,9 @@ static int seccomp_compile(uint64_t cap_mask, struct seccomp_prog *ret, struct e
 	_cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ struct sock_filter *prog = NULL;
-	struct sock_filter prefix[16];
-	size_t n_prefix;
+	struct sock_filter prefix[PREFIX_MAX];
+	struct abi abis[MAX_ABIS];
+	size_t n_prefix, n_abis = filter_abis(abis);
 	struct stat st;
 	ssize_t got;
 	int r;
@@ -305,7 +353,7 @@ static int seccomp_compile(uint64_t cap_mask, struct seccomp_prog *ret, struct e
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	if (r < 0)
 		return err_set(e, r, "seccomp: set attribute");
-	r = add_compat_arches(ctx);
+	r = add_compat_arches(ctx, abis, n_abis);
 	if (r < 0)
 		return err_set(e, r, "seccomp: add compat architectures");
 	for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++) {
@@ -325,7 +373,7 @@ static int seccomp_compile(uint64_t cap_mask, struct seccomp_prog *ret, struct e
 	if (fstat(fd, &st) < 0)
 		return err_set(e, -errno, "seccomp: stat exported BPF");
 
-	n_prefix = personality_prefix(prefix);
+	n_prefix = personality_prefix(abis, n_abis, prefix);
 	if (st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
 	    (size_t)st.st_size / sizeof(struct sock_filter) + n_prefix > BPF_MAX_INSNS)
 		return err_setx(e, -EFBIG, "seccomp: exported BPF has a bad size (%jd bytes)",

@@ -131,6 +131,8 @@ enum {
 	CHILD_UNSHARE_FILES = 9,
 	CHILD_NNP = 10,
 	CHILD_RELAXED_UNSHARE = 11,
+	CHILD_PERSONALITY_I386 = 12,
+	CHILD_PERSONALITY_I386_QUERY = 13,
 };
 
 static bool fails_with(long r, int want)
@@ -138,9 +140,40 @@ static bool fails_with(long r, int want)
 	return r == -1 && errno == want;
 }
 
+#ifdef __x86_64__
+/* A one-argument call through the i386 ABI (int $0x80): the raw kernel
+ * return, -errno on failure.  r8-r11 were zeroed by kernels before 4.17. */
+static int i386_syscall1(long nr, long arg0)
+{
+	long ret;
+
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(arg0) : "memory", "r8", "r9", "r10", "r11");
+	return (int)ret;
+}
+
+#define I386_NR_personality 136
+
+/* The compat ABI must not be a way around the personality rule. */
+static int child_i386_checks(void)
+{
+	if (i386_syscall1(I386_NR_personality, ADDR_NO_RANDOMIZE | READ_IMPLIES_EXEC) != -EPERM)
+		return CHILD_PERSONALITY_I386;
+	if (i386_syscall1(I386_NR_personality, 0xffffffffL) < 0)
+		return CHILD_PERSONALITY_I386_QUERY;
+	return CHILD_OK;
+}
+#else
+static int child_i386_checks(void)
+{
+	return CHILD_OK;
+}
+#endif
+
 /* Runs in the child; returns the first check that failed. */
 static int child_checks(const struct seccomp_prog *prog, bool sys_admin)
 {
+	int r;
+
 	if (seccomp_apply(prog) < 0)
 		return CHILD_APPLY;
 	if (syscall(SYS_getpid) != getpid() || getpid() <= 0)
@@ -165,6 +198,9 @@ static int child_checks(const struct seccomp_prog *prog, bool sys_admin)
 		return CHILD_PERSONALITY;
 	if (syscall(SYS_personality, 0xffffffffUL) < 0)
 		return CHILD_PERSONALITY_QUERY;
+	r = child_i386_checks();
+	if (r != CHILD_OK)
+		return r;
 	/* unshare without namespace flags stays allowed */
 	if (unshare(CLONE_FILES) != 0)
 		return CHILD_UNSHARE_FILES;
