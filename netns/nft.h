@@ -78,7 +78,8 @@ int netns_nft_list(struct netns_nft *n, struct netns_mapping **ret, size_t *ret_
 int netns_nft_delete_table(struct netns_nft *n);
 
 /* Watches NFNLGRP_NFTABLES for changes to `inet berth` made by anyone but
- * the socket IGNORE_PORTID (0: report every change). */
+ * the socket IGNORE_PORTID (netns_nft_portid of the caller's handle).
+ * Another berth process (e.g. `berth net`) counts as someone else. */
 struct netns_nft_monitor;
 int netns_nft_monitor_open(uint32_t ignore_portid, struct netns_nft_monitor **ret);
 void netns_nft_monitor_close(struct netns_nft_monitor *m);
