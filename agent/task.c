@@ -444,14 +444,14 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions"), *d;
 	struct prepared p[SPEC_MAX_CONTAINERS];
 	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
-	char dir[PATH_MAX];
+	char dir[PATH_MAX];         /* the task dir under $BERTH_RUN_DIR/tasks */
 	struct err e = ERR_INIT;
 	size_t n = 0;
 	int r;
 
 	memset(p, 0, sizeof(p));
-	r = mkdir_path(t->a->run_tasks, t->id, NULL, dir, sizeof(dir));
-	if (r < 0 || mkdir_path(t->a->state_tasks, t->id, NULL, dir, sizeof(dir)) < 0) {
+	r = mkdir_path(t->a->state_tasks, t->id, NULL, dir, sizeof(dir));
+	if (r < 0 || mkdir_path(t->a->run_tasks, t->id, NULL, dir, sizeof(dir)) < 0) {
 		fail_start(t, task, "ResourceInitializationError: cannot create the task's directories");
 		return;
 	}
