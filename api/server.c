@@ -39,6 +39,7 @@ struct api_server {
 	size_t n_lst;
 	struct loop_timer *timer;
 	bool socket_created;
+	struct stat socket_st;          /* the socket file we bound */
 };
 
 struct request {
@@ -365,11 +366,22 @@ static void on_prepare(struct loop *lp, void *data)
 
 /* --- listeners --- */
 
-/* Replaces a stale socket, refuses one a live daemon answers on. */
+/* Replaces a stale socket, refuses one a live daemon answers on, and never
+ * removes anything that is not a socket (a typo in BERTH_API_SOCKET must not
+ * cost a file). */
 static int clear_stale_socket(const struct sockaddr_un *sa, struct err *e)
 {
-	_cleanup_close_ int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	_cleanup_close_ int probe = -1;
+	struct stat st;
 
+	if (lstat(sa->sun_path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return err_set(e, -errno, "API socket path '%s'", sa->sun_path);
+	}
+	if (!S_ISSOCK(st.st_mode))
+		return err_setx(e, -EEXIST, "API socket path '%s' exists and is not a socket", sa->sun_path);
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (probe < 0)
 		return err_set(e, -errno, "socket");
 	if (connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
@@ -381,7 +393,9 @@ static int clear_stale_socket(const struct sockaddr_un *sa, struct err *e)
 	return 0;
 }
 
-static int listen_unix(const char *path, int *ret_fd, struct err *e)
+/* Binds PATH; *RET_ST identifies the socket file it made, so that only that
+ * file is removed at shutdown. */
+static int listen_unix(const char *path, int *ret_fd, struct stat *ret_st, struct err *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	_cleanup_close_ int fd = -1;
@@ -403,13 +417,23 @@ static int listen_unix(const char *path, int *ret_fd, struct err *e)
 	umask(old);
 	if (r < 0)
 		return err_set(e, -errno, "bind API socket '%s'", path);
-	if (chmod(path, 0600) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+	if (lstat(path, ret_st) < 0 || chmod(path, 0600) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
 		r = -errno;
 		unlink(path);
 		return err_set(e, r, "listen on API socket '%s'", path);
 	}
 	*ret_fd = take_fd(&fd);
 	return 0;
+}
+
+/* Removes the socket file at PATH only if it is still the one we bound. */
+static void remove_own_socket(const char *path, const struct stat *own)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == own->st_dev &&
+	    st.st_ino == own->st_ino)
+		unlink(path);
 }
 
 static int listen_tcp(const char *addr, int *ret_fd, struct err *e)
@@ -478,7 +502,7 @@ int api_server_start(const struct api_server_opts *o, struct api_server **ret, s
 		free(s);
 		return err_set(e, r, "API timer");
 	}
-	r = listen_unix(o->unix_path, &fd, e);
+	r = listen_unix(o->unix_path, &fd, &s->socket_st, e);
 	if (r >= 0) {
 		s->socket_created = true;
 		r = start_listener(s, fd, false, e);
@@ -509,7 +533,7 @@ struct api_server *api_server_free(struct api_server *s)
 		MHD_stop_daemon(s->lst[i].mhd);
 	}
 	if (s->socket_created)
-		unlink(s->o.unix_path);
+		remove_own_socket(s->o.unix_path, &s->socket_st);
 	loop_timer_free(s->timer);
 	free(s);
 	return NULL;

@@ -128,6 +128,24 @@ lock_is_free() {
 	stop_daemon TERM
 }
 
+@test "daemon: a file that is not a socket at the socket path is never removed (refused at start, kept at stop)" {
+	mkdir -p "$RUN_DIR"
+	echo precious > "$SOCK"
+	# (timeout: a daemon that wrongly took the path would serve forever)
+	run timeout 20 env -i PATH="$PATH" "$BERTH" daemon --config "$CONF"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"'$SOCK' exists and is not a socket"* ]]
+	[ "$(cat "$SOCK")" = precious ]
+	lock_is_free
+	# The daemon removes at stop only the socket it bound, not what replaced it.
+	rm "$SOCK"
+	start_daemon
+	rm "$SOCK"
+	echo precious > "$SOCK"
+	stop_daemon TERM
+	[ "$(cat "$SOCK")" = precious ]
+}
+
 @test "daemon: a non-root peer cannot connect (0600), and is refused with 403 when the mode is opened" {
 	start_daemon
 	run setpriv --reuid 65534 --regid 65534 --clear-groups \
