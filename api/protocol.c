@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include <cjson/cJSON.h>
@@ -26,6 +27,20 @@ int api_parse_target(const char *value, enum api_service *ret_service, char acti
 	memcpy(action, a, n + 1);
 	*ret_service = API_SVC_ECS;
 	return 0;
+}
+
+bool api_content_type_ok(const char *value)
+{
+	size_t n = strlen(API_CONTENT_TYPE);
+
+	if (!value)
+		return false;
+	value += strspn(value, " \t");
+	if (strncasecmp(value, API_CONTENT_TYPE, n) != 0)
+		return false;
+	value += n;
+	value += strspn(value, " \t");
+	return *value == '\0' || *value == ';';
 }
 
 unsigned api_error_status(const char *type)

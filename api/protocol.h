@@ -3,6 +3,7 @@
  * tested); no HTTP library here. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define API_ECS_TARGET_PREFIX "AmazonEC2ContainerServiceV20141113."
@@ -17,6 +18,11 @@ enum api_service { API_SVC_ECS };
  * the action (1-64 ASCII letters) copied into ACTION.  -EINVAL if malformed,
  * -ENOENT for an unknown service prefix. */
 int api_parse_target(const char *value, enum api_service *ret_service, char action[API_MAX_ACTION + 1]);
+
+/* Whether a request's Content-Type value is the JSON 1.1 media type
+ * (type/subtype compared without case, parameters such as
+ * "; charset=utf-8" ignored).  NULL (no header) is not. */
+bool api_content_type_ok(const char *value);
 
 /* The HTTP status of an AWS exception name: 500 for ServerException, 403
  * for the authentication failures AWS answers 403, 413 for

@@ -192,6 +192,14 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *c, st
 	if (strcmp(method, "POST") != 0 || strcmp(url, "/") != 0)
 		return respond_error(c, rq, "UnknownOperationException",
 				     "Only POST / with an X-Amz-Target header is served.");
+	/* AWS picks the protocol by Content-Type, so a request that is not JSON
+	 * 1.1 names no operation it knows: UnknownOperationException, HTTP 400
+	 * (what JSON 1.1 services such as Kinesis answer a client that sends
+	 * application/octet-stream).  Only 1.1, ECS's protocol; parameters are
+	 * ignored, as Smithy's awsJson1_1 server tests require. */
+	if (!api_content_type_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+		return respond_error(c, rq, "UnknownOperationException",
+				     "The request Content-Type must be " API_CONTENT_TYPE ".");
 	target = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Target");
 	r = api_parse_target(target, &svc, action);
 	if (r < 0)

@@ -73,7 +73,8 @@ lock_is_free() {
 	[ "${lines[1]}" = "200" ]
 	[[ "${lines[0]}" == *'"arn:aws:ecs:local:000000000000:cluster/default"'* ]]
 	# x-amzn-RequestId and the JSON 1.1 content type on every answer.
-	run curl -sS -D - -o /dev/null --unix-socket "$SOCK" -H "X-Amz-Target: $T.ListClusters" -d '{}' http://localhost/
+	run curl -sS -D - -o /dev/null --unix-socket "$SOCK" -H "X-Amz-Target: $T.ListClusters" \
+		-H 'Content-Type: application/x-amz-json-1.1' -d '{}' http://localhost/
 	[[ "$output" == *"Content-Type: application/x-amz-json-1.1"* ]]
 	[[ "$output" =~ x-amzn-RequestId:\ [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12} ]]
 	! lock_is_free
@@ -171,7 +172,8 @@ lock_is_free() {
 	run call NoSuchAction '{}'
 	[ "${lines[1]}" = "400" ]
 	[ "$(jq -r .__type <<<"${lines[0]}")" = "UnknownOperationException" ]
-	run curl -sS -w '\n%{http_code}\n' --unix-socket "$SOCK" -H "X-Amz-Target: Bogus.ListClusters" -d '{}' http://localhost/
+	run curl -sS -w '\n%{http_code}\n' --unix-socket "$SOCK" -H "X-Amz-Target: Bogus.ListClusters" \
+		-H 'Content-Type: application/x-amz-json-1.1' -d '{}' http://localhost/
 	[ "${lines[1]}" = "400" ]
 	[ "$(jq -r .__type <<<"${lines[0]}")" = "UnknownOperationException" ]
 	run call CreateCluster '{"clusterName": "x"'
@@ -187,7 +189,8 @@ lock_is_free() {
 	[ "${lines[1]}" = "413" ]
 	# The same without a Content-Length (chunked): read, dropped, still 413.
 	run curl -sS -w '\n%{http_code}\n' --unix-socket "$SOCK" -H "X-Amz-Target: $T.CreateCluster" \
-		-H 'Transfer-Encoding: chunked' --data-binary "@$DTMP/big" http://localhost/
+		-H 'Content-Type: application/x-amz-json-1.1' -H 'Transfer-Encoding: chunked' \
+		--data-binary "@$DTMP/big" http://localhost/
 	[ "${lines[1]}" = "413" ]
 	[ "$(jq -r .__type <<<"${lines[0]}")" = "RequestEntityTooLargeException" ]
 	# Exactly 1 MiB of whitespace around {} is within the limit.
@@ -197,6 +200,30 @@ lock_is_free() {
 	# Still alive and serving after all that.
 	run call ListClusters '{}'
 	[ "${lines[1]}" = "200" ]
+	stop_daemon TERM
+}
+
+@test "daemon: the request must be Content-Type application/x-amz-json-1.1 (parameters and case aside)" {
+	start_daemon
+	# curl -d sends application/x-www-form-urlencoded; -H 'Content-Type:' sends none
+	for ct in 'Content-Type:' 'Content-Type: application/json' 'Content-Type: application/x-amz-json-1.0' \
+		'Content-Type: application/x-amz-json-1.10' 'Content-Type: text/plain; x=application/x-amz-json-1.1'; do
+		run curl -sS -w '\n%{http_code}\n' --unix-socket "$SOCK" -H "X-Amz-Target: $T.CreateCluster" \
+			-H "$ct" -d '{"clusterName": "wrong-type"}' http://localhost/
+		[ "${lines[1]}" = "400" ]
+		[ "$(jq -r .__type <<<"${lines[0]}")" = "UnknownOperationException" ]
+		[[ "$(jq -r .message <<<"${lines[0]}")" == *"application/x-amz-json-1.1"* ]]
+	done
+	run curl -sS -w '\n%{http_code}\n' --unix-socket "$SOCK" -H "X-Amz-Target: $T.CreateCluster" \
+		-d '{"clusterName": "wrong-type"}' http://localhost/
+	[ "${lines[1]}" = "400" ]
+	run call DescribeClusters '{"clusters": ["wrong-type"]}'
+	[ "$(jq -r '.failures[0].reason' <<<"${lines[0]}")" = "MISSING" ]
+	for ct in 'Content-Type: application/x-amz-json-1.1; charset=utf-8' 'Content-Type: Application/X-Amz-JSON-1.1'; do
+		run curl -sS -w '\n%{http_code}\n' --unix-socket "$SOCK" -H "X-Amz-Target: $T.ListClusters" \
+			-H "$ct" -d '{}' http://localhost/
+		[ "${lines[1]}" = "200" ]
+	done
 	stop_daemon TERM
 }
 

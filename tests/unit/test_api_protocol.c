@@ -80,6 +80,30 @@ static void test_target_fuzz(void **state)
 	}
 }
 
+static void test_content_type(void **state)
+{
+	static const char *const good[] = {
+		"application/x-amz-json-1.1", "application/x-amz-json-1.1; charset=utf-8",
+		"Application/X-Amz-JSON-1.1", " application/x-amz-json-1.1 ", "application/x-amz-json-1.1;",
+		"application/x-amz-json-1.1\t; charset=UTF-8",
+	};
+	static const char *const bad[] = {
+		"", " ", "application/json", "application/x-amz-json-1.0", "application/x-amz-json-1.10",
+		"application/x-amz-json-1", "application/x-amz-json-1.1x", "application/x-amz-json-1.1 x",
+		"application/x-www-form-urlencoded", "text/plain; type=application/x-amz-json-1.1",
+		"application/x-amz-json-1.1,text/plain", "xapplication/x-amz-json-1.1",
+	};
+
+	(void)state;
+	assert_false(api_content_type_ok(NULL));
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!api_content_type_ok(good[i]))
+			fail_msg("'%s' refused", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (api_content_type_ok(bad[i]))
+			fail_msg("'%s' accepted", bad[i]);
+}
+
 static void test_error_status_and_body(void **state)
 {
 	char *body;
@@ -203,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_target_fuzz),
+		cmocka_unit_test(test_content_type),
 		cmocka_unit_test(test_error_status_and_body),
 		cmocka_unit_test(test_request_id),
 		cmocka_unit_test(test_keys_parse),
