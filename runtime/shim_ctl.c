@@ -5,6 +5,7 @@
 #include "runtime/shim_run.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -107,9 +108,12 @@ static bool handle_line(struct shim_client *cl, const char *line, size_t len)
 		shim_task_stop(cl->shim, "UserInitiated", buf);
 		shim_schedule(cl->shim);
 	} else {
-		sb_puts(&cl->out, "{\"ok\":false,\"error\":\"unknown op ");
-		sb_json_str(&cl->out, op->valuestring, strlen(op->valuestring));
-		sb_puts(&cl->out, "\"}\n");
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "unknown op '%.128s'", op->valuestring);
+		sb_puts(&cl->out, "{\"ok\":false,\"error\":");
+		sb_json_str(&cl->out, msg, strlen(msg));
+		sb_puts(&cl->out, "}\n");
 	}
 	return true;
 }
