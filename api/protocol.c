@@ -48,6 +48,7 @@ unsigned api_error_status(const char *type)
 	static const struct { const char *type; unsigned status; } table[] = {
 		{ "ServerException", 500 },
 		{ "AccessDeniedException", 403 },
+		{ "MissingAuthenticationTokenException", 403 },
 		{ "UnrecognizedClientException", 403 },
 		{ "InvalidSignatureException", 403 },
 		{ "RequestEntityTooLargeException", 413 },

@@ -387,7 +387,7 @@ state_snapshot() {
 	before=$(state_snapshot)
 
 	out=$(sigv4 --no-auth --action CreateCluster --body '{"clusterName":"neg-nosig"}')
-	expect_api_error "$out" '400|403' MissingAuthenticationTokenException
+	expect_api_error "$out" 403 MissingAuthenticationTokenException
 
 	out=$(sigv4 --secret not-the-secret --action CreateCluster --body '{"clusterName":"neg-secret"}')
 	expect_api_error "$out" '400|403' InvalidSignatureException

@@ -113,7 +113,7 @@ static void test_error_status_and_body(void **state)
 	assert_int_equal(api_error_status("ServerException"), 500);
 	assert_int_equal(api_error_status("ClientException"), 400);
 	assert_int_equal(api_error_status("InvalidParameterException"), 400);
-	assert_int_equal(api_error_status("MissingAuthenticationTokenException"), 400);
+	assert_int_equal(api_error_status("MissingAuthenticationTokenException"), 403);
 	assert_int_equal(api_error_status("IncompleteSignatureException"), 400);
 	assert_int_equal(api_error_status("UnrecognizedClientException"), 403);
 	assert_int_equal(api_error_status("InvalidSignatureException"), 403);
