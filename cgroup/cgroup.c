@@ -377,10 +377,11 @@ int cg_kill_all(const struct cg *cg)
 		if (use_kill_file) {
 			char buf[64];
 
+			/* Only empty or not matters: more than fits is "not". */
 			r = read_file_at(cg->fd, "cgroup.procs", buf, sizeof(buf), NULL);
-			if (r < 0)
+			if (r < 0 && r != -EFBIG)
 				return r;
-			any = buf[0] != '\0';
+			any = r == -EFBIG || buf[0] != '\0';
 		} else {
 			r = kill_listed(cg->fd, &any);
 			if (r < 0)

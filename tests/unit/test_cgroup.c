@@ -377,6 +377,27 @@ static void test_oom_and_kill(void **state)
 	assert_int_equal(cg_remove(&cg), 0);
 }
 
+/* Many pids in cgroup.procs mean "not empty yet", not an error: the fake
+ * list never empties, so cg_kill_all gives up with -EBUSY after its rounds.
+ * (The pids are above any pid_max; with cgroup.kill present none is
+ * signalled anyway.) */
+static void test_kill_long_procs(void **state)
+{
+	struct fake *f = *state;
+	struct cg cg = CG_INIT;
+	char procs[1024] = "";
+
+	assert_int_equal(cg_create(&f->host, "berth", "many", &cg), 0);
+	for (int i = 0; i < 64; i++)
+		snprintf(procs + strlen(procs), sizeof(procs) - strlen(procs), "%d\n", 9000000 + i);
+	put(cg.path, "cgroup.kill", "");
+	put(cg.path, "cgroup.procs", procs);
+	assert_int_equal(cg_kill_all(&cg), -EBUSY);
+	(void)unlinkat(cg.fd, "cgroup.kill", 0);
+	(void)unlinkat(cg.fd, "cgroup.procs", 0);
+	assert_int_equal(cg_remove(&cg), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +416,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_failure_leaves_nothing, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_apply_limits, fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_oom_and_kill, fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_kill_long_procs, fake_setup, fake_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
