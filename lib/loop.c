@@ -315,12 +315,17 @@ static void on_pidfd(struct loop *l, int fd, uint32_t events, void *data)
 {
 	struct pid_watch pw = *(struct pid_watch *)data;
 	siginfo_t info = { 0 };
-	bool reaped;
+	bool reaped, gone;
+	int r;
 
 	(void)events;
-	reaped = waitid(P_PIDFD, (id_t)fd, &info, WEXITED | WNOHANG) == 0 && info.si_pid != 0;
-	if (!reaped && errno != ECHILD)
-		return;         /* spurious wake-up: the process still runs */
+	r = waitid(P_PIDFD, (id_t)fd, &info, WEXITED | WNOHANG);
+	reaped = r == 0 && info.si_pid != 0;
+	/* ECHILD: not our child, or reaped elsewhere.  errno means something
+	 * only when waitid failed; after a success it is stale. */
+	gone = r < 0 && errno == ECHILD;
+	if (!reaped && !gone)
+		return;         /* spurious wake-up (or EINTR): epoll asks again */
 	loop_del_fd(l, fd); /* frees DATA after this batch; PW is a copy */
 	pw.cb(l, pw.pid, reaped ? &info : NULL, pw.data);
 }

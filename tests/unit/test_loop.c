@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -235,6 +237,45 @@ static void test_pid(void **state)
 	assert_int_equal(count_fds(), before);
 }
 
+/* Fault injection for the pidfd watch: while fake_still_running > 0, a
+ * WNOHANG waitid() answers "nothing to reap" (0, si_pid 0), as it does for a
+ * process that still runs, and leaves a stale ECHILD in errno (a call that
+ * succeeds does not touch errno).  Otherwise the real system call. */
+static int fake_still_running;
+
+int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
+{
+	if (fake_still_running > 0 && (options & WNOHANG)) {
+		fake_still_running--;
+		memset(info, 0, sizeof(*info));
+		errno = ECHILD;
+		return 0;
+	}
+	return (int)syscall(SYS_waitid, idtype, id, info, options, NULL);
+}
+
+/* A wake-up whose waitid finds nothing is not an exit, whatever errno holds:
+ * the callback runs once, when the child is really reaped. */
+static void test_pid_spurious_wakeup(void **state)
+{
+	struct pid_ctx c = { 0 };
+	struct loop *l;
+
+	(void)state;
+	assert_int_equal(loop_new(&l), 0);
+	c.pid = fork();
+	assert_true(c.pid >= 0);
+	if (c.pid == 0)
+		_exit(9);
+	assert_int_equal(loop_add_pid(l, c.pid, on_exit_cb, &c), 0);
+	fake_still_running = 1;
+	assert_int_equal(loop_run(l), 0);
+	assert_int_equal(fake_still_running, 0);        /* the fake answered once */
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.status, 9);
+	loop_free(l);
+}
+
 static int prepared;
 
 static void on_prepare(struct loop *l, void *data)
@@ -281,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_timer_order),
 		cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_pid),
+		cmocka_unit_test(test_pid_spurious_wakeup),
 		cmocka_unit_test(test_prepare),
 	};
 
