@@ -28,13 +28,15 @@
  * {
  *   "taskArn": "arn:...:task/<cluster>/<id>", "taskId": "<32 hex>",
  *   "stateDir": "/var/lib/berth/tasks/<id>", "cgroupParent": "berth/tasks",
+ *   "shimCgroup": "berth/shims",                         (optional; the shim's own cgroup)
  *   "cgroupEnforce": true,
  *   "cpu": 512, "memory": 1024, "pidsLimit": 4096,      (task level; absent = none)
  *   "networkMode": "host" | "none",                      (bridge/awsvpc: a netns path later)
  *   "pidMode": "task" | "host" | null, "ipcMode": "task" | "host" | "none" | null,
  *   "stopTimeoutDefault": 30,                            (seconds)
  *   "containers": [{
- *     "name": "app", "rootfs": "/abs/path" | "image": "ref",
+ *     "name": "app", "rootfs": "/abs/path",                (required: the agent prepares
+ *                                                         the image's rootfs; name <= 128)
  *     "argv": ["/bin/sh", "-c", "..."],                  (entryPoint+command already merged)
  *     "env": ["K=V", ...], "user": "uid[:gid]" | null, "workingDirectory": null,
  *     "readonlyRootFilesystem": false, "privileged": false,
@@ -75,6 +77,14 @@
  *                                           client closes or the task is STOPPED
  * Unknown ops -> {"ok":false,"error":"..."}.  A malformed line closes the
  * connection; the shim never crashes on client input.
+ *
+ * Also: SIGTERM to the shim is a stop (UserInitiated).  A task the shim
+ * cannot prepare (task cgroup, namespaces) still gets a shim: status.json
+ * says STOPPED, TaskFailedToStart, and `exited` follows.  `berth shim` exits 0
+ * once shim.pid and the first status.json are written; 1 (one line on
+ * stderr, nothing created) for a spec.json it cannot run.  A container that
+ * never started has exitCode null; its reason says why (a dependency that
+ * can never be met uses the ECS agent's dependencygraph wording).
  */
 #pragma once
 
