@@ -125,6 +125,19 @@ static void append_page(cJSON *all, cJSON *page, const char *key)
 		cJSON_AddItemToArray(dst, cJSON_DetachItemViaPointer(src, src->child));
 }
 
+int ecs_next_token(const cJSON *page, const char *sent, char **ret)
+{
+	const cJSON *next = cJSON_GetObjectItemCaseSensitive(page, "nextToken");
+
+	*ret = NULL;
+	if (!cJSON_IsString(next) || !next->valuestring[0])
+		return 0;
+	if (sent && strcmp(sent, next->valuestring) == 0)
+		return -ELOOP;
+	*ret = strdup(next->valuestring);
+	return *ret ? 0 : -ENOMEM;
+}
+
 /* Follows nextToken like the aws CLI: all pages, or up to --max-items (then
  * "NextToken" resumes with --starting-token).  Pages are sized so a page
  * never overshoots --max-items. */
@@ -138,7 +151,8 @@ static int call_paginated(const struct verb *v, const struct cli_opts *o,
 	for (;;) {
 		_cleanup_json_ cJSON *page = NULL;
 		long size = o->page_size ? o->page_size : 0;
-		const cJSON *next, *items;
+		const cJSON *items;
+		char *next;
 		int r = 0;
 
 		if (o->max_items) {
@@ -156,9 +170,18 @@ static int call_paginated(const struct verb *v, const struct cli_opts *o,
 		r = call_once(v, o, ep, req, &page);
 		if (r)
 			return r;
-		next = cJSON_GetObjectItemCaseSensitive(page, "nextToken");
+		r = ecs_next_token(page, token, &next);
+		if (r == -ELOOP) {
+			fprintf(stderr, "\nError during pagination: The same next token was received twice: "
+				"{'nextToken': '%s'}\n", token);
+			return CLI_EXIT_FAILURE;
+		}
+		if (r < 0) {
+			fprintf(stderr, "berth: out of memory\n");
+			return CLI_EXIT_FAILURE;
+		}
 		free(token);
-		token = cJSON_IsString(next) && next->valuestring[0] ? strdup(next->valuestring) : NULL;
+		token = next;
 		cJSON_DeleteItemFromObjectCaseSensitive(page, "nextToken");
 		items = cJSON_GetObjectItemCaseSensitive(page, v->page_key);
 		have += cJSON_GetArraySize(items);
