@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "lib/cleanup.h"
+#include "scheduler/cql_regex.h"
 
 enum subject {
 	S_AGENT_CONNECTED,
@@ -441,11 +442,16 @@ static int type_values(struct parser *p, struct atom *a, size_t vpos)
 	int r;
 
 	if (a->op == OP_MATCH) {
+		size_t off = 0, body = vpos + (p->s[vpos] == '\'' || p->s[vpos] == '"');
+		const char *why = NULL;
+
 		if (a->n_vals != 1)
 			return fail_at(p, vpos, "a single regular expression");
-		r = regcomp(&a->re, a->vals[0], REG_EXTENDED);
-		if (r != 0)
-			return fail_at(p, vpos, "a valid POSIX extended regular expression");
+		r = cql_regex_compile(&a->re, a->vals[0], &off, &why);
+		if (r == -EINVAL)
+			return fail_at(p, body + off, why);
+		if (r < 0)
+			return err_set(p->e, r, "compile expression");
 		a->has_re = true;
 		return 0;
 	}

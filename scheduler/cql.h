@@ -44,7 +44,10 @@
  * possessive quantifiers, no lookaround, no \d \D (use [0-9] or
  * [[:digit:]]), no (?i) flags, no \Q..\E; alternation picks the longest
  * match (POSIX) rather than the first alternative (Java), which only
- * matters for partial matches, never for a full match.
+ * matters for partial matches, never for a full match.  Client patterns
+ * are bounded before regcomp sees them (cql_regex.h): at most 256 bytes,
+ * no stacked quantifiers ("a++", "(a*)*"), {m,n} up to 255, a small
+ * expanded size, no back-references, '^' only first and '$' only last.
  */
 #pragma once
 

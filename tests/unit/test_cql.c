@@ -3,6 +3,7 @@
  * with the position of the error, each operator and spelling, precedence,
  * regex full match, times and versions, and hostile input. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,10 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "lib/cleanup.h"
+#include "lib/fileio.h"
 #include "scheduler/cql.h"
 
 static const struct sched_attr attrs_a[] = {
@@ -120,6 +124,15 @@ static const struct valid_case valid[] = {
 	{ "task:group =~ 'service:.*'", true, false },
 	{ "task:group == family:gone", false, false },           /* count 0 */
 	{ "task:group not_in [family:gone]", true, true },
+	/* regexes within the limits: anchors first/last only, dropped (full match anyway) */
+	{ "attribute:ecs.instance-type =~ '^t2[.](small|micro)$'", true, false },
+	{ "attribute:ecs.instance-type =~ '^g2'", false, false },
+	{ "attribute:stack =~ '^(prod|)$'", true, false },
+	{ "attribute:slots =~ '[[:digit:]]{1,2}'", true, true },
+	{ "attribute:ecs.instance-type =~ '(g2|t2)+[.][]a-z0-9]+'", true, true },
+	{ "ec2InstanceId =~ 'i-[^0-9]{0,255}[0-9]{4}'", true, true },
+	{ "attribute:ecs.instance-type =~ 't2\\.small$'", true, false },
+	{ "attribute:ecs.availability-zone =~ 'us-east-1[a-c]{,1}'", true, false },
 	/* boolean structure: precedence not > and > or */
 	{ "attribute:stack exists or attribute:slots == 9 and agentConnected == true", true, false },
 	{ "(attribute:stack exists or attribute:slots == 9) and agentConnected == false", false, true },
@@ -194,7 +207,7 @@ static const struct invalid_case invalid[] = {
 	{ "agentConnected == yes", 18, "true or false" },
 	{ "ec2InstanceId > i-1", 14, "valid for this subject" },
 	{ "task:group exists", 11, "valid for this subject" },
-	{ "attribute:x =~ '('", 15, "regular expression" },
+	{ "attribute:x =~ '('", 16, "')' closing this group of the regular expression" },
 	{ "attribute:x =~ [a, b]", 15, "a value" },
 	{ "attribute:x in [a] or", 21, "a subject" },
 	{ "attribute:x == a andb == c", 17, "'and', 'or'" },
@@ -220,6 +233,199 @@ static void test_invalid_table(void **state)
 		if (pos != invalid[i].pos || !strstr(e.msg, invalid[i].expected))
 			fail_msg("'%s': pos %zu msg '%s', want pos %zu and '%s'", invalid[i].expr, pos,
 				 e.msg, invalid[i].pos, invalid[i].expected);
+	}
+}
+
+/* Patterns glibc's regcomp would expand into gigabytes (stacked and nested
+ * quantifiers copy their operand; an anchor copies the epsilon closure
+ * behind it once per path): refused before regcomp, with the position of
+ * the offending byte in the expression.  Without the checks the first one
+ * alone takes ~3 GiB and seconds. */
+static const struct invalid_case hostile_regex[] = {
+	{ "attribute:x =~ \"a++++++++++++++++++++++\"", 18, "directly after another quantifier" },
+	{ "attribute:x =~ \"(((a{0,30}){0,30}){0,30})\"", 27, "group that holds only a repeated element" },
+	{ "attribute:x =~ a**", 17, "directly after another quantifier" },
+	{ "attribute:x =~ 'a*?'", 18, "directly after another quantifier" },
+	{ "attribute:x =~ 'a{2}{3}'", 20, "directly after another quantifier" },
+	{ "attribute:x =~ '(a+)+'", 20, "group that holds only a repeated element" },
+	{ "attribute:x =~ '((a*))*'", 22, "group that holds only a repeated element" },
+	{ "task:group =~ '+a'", 15, "something to repeat" },
+	{ "attribute:x =~ 'a{256}'", 17, "at most 255" },
+	{ "attribute:x =~ 'a{1,99999999999999999999}'", 17, "at most 255" },
+	{ "attribute:x =~ 'a{3,2}'", 17, "m <= n" },
+	{ "attribute:x =~ 'a{x}'", 17, "an interval" },
+	{ "attribute:x =~ 'a{2'", 17, "an interval" },
+	{ "attribute:x =~ '((ab{0,20}){0,20}c){0,5}'", 35, "multiply to at most 1000" },
+	{ "attribute:x =~ '(abcdefghij){0,100}'", 28, "at most 1024 elements" },
+	{ "attribute:x =~ '(a?b?c?d?e?f?g?h?i?j?k?l?m?n?o?p?q?r?s?t?u?v?w?x?y?z?){19}'", 70, "at most 1024 elements" },
+	{ "attribute:x =~ 'a{255}a{255}a{255}a{255}'", 28, "at most 1024 elements" },
+	{ "attribute:x =~ '$(|||||||){55}'", 16, "'$' only at the end" },
+	{ "attribute:x =~ '(^|$|^|$|^|$|^|$){30}'", 17, "'^' only at the start" },
+	{ "attribute:x =~ 'a(b$)'", 19, "'$' only at the end" },
+	{ "ec2InstanceId =~ '\\b(|||||||){40}'", 18, "word or buffer anchor" },
+	{ "ec2InstanceId =~ 'x\\`'", 19, "word or buffer anchor" },
+	{ "attribute:x =~ '(a)\\1'", 19, "back-reference" },
+	{ "attribute:x =~ '((a*)*b)*\\2'", 21, "group that holds only a repeated element" },
+	{ "attribute:x =~ '[[:alpha:]'", 16, "']' closing this bracket" },
+	{ "attribute:x =~ '[a'", 16, "']' closing this bracket" },
+	{ "attribute:x =~ 'ab\\'", 18, "a character after" },
+	{ "attribute:x =~ '[[:nope:]]'", 16, "a valid POSIX extended regular expression" },
+};
+
+static void test_hostile_regex(void **state)
+{
+	char buf[400];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(hostile_regex); i++) {
+		const struct invalid_case *c = &hostile_regex[i];
+		struct cql *q = NULL;
+		struct err e = ERR_INIT;
+		size_t pos = 9999;
+		int r = cql_compile(c->expr, &q, &pos, &e);
+
+		if (r != -EINVAL)
+			fail_msg("'%s' compiled (r=%d)", c->expr, r);
+		assert_null(q);
+		assert_string_equal(e.type, "InvalidParameterException");
+		if (pos != c->pos || !strstr(e.msg, c->expected))
+			fail_msg("'%s': pos %zu msg '%s', want pos %zu and '%s'", c->expr, pos,
+				 e.msg, c->pos, c->expected);
+	}
+	/* 256 bytes of pattern compile, 257 do not */
+	snprintf(buf, sizeof(buf), "attribute:x =~ '%0256d'", 7);
+	assert_int_equal(strlen(buf), 16 + 256 + 1);
+	{
+		_cleanup_(cql_freep) struct cql *q = NULL;
+		struct err e = ERR_INIT;
+
+		assert_int_equal(cql_compile(buf, &q, NULL, &e), 0);
+	}
+	snprintf(buf, sizeof(buf), "attribute:x =~ '%0257d'", 7);
+	{
+		struct cql *q = NULL;
+		struct err e = ERR_INIT;
+		size_t pos = 0;
+
+		assert_int_equal(cql_compile(buf, &q, &pos, &e), -EINVAL);
+		assert_int_equal(pos, 16 + 256);
+		assert_non_null(strstr(e.msg, "at most 256 characters"));
+	}
+}
+
+/* A "Name:   N kB" line of /proc/self/status, in KiB; -1 if missing. */
+static long proc_status_kib(const char *name)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	long v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, name, strlen(name)) == 0)
+			v = strtol(line + strlen(name), NULL, 10);
+	return v;
+}
+
+/* Run as "test_cql --peak EXPR": prints the peak resident memory, in KiB,
+ * that compiling EXPR added (-1 if it did not compile). */
+static int peak_main(const char *expr)
+{
+	struct cql *q = NULL;
+	struct err e = ERR_INIT;
+	long before = proc_status_kib("VmRSS:");
+
+	/* "5" resets VmHWM to the current RSS: the peak starts here */
+	if (write_file_at(AT_FDCWD, "/proc/self/clear_refs", "5", 1) < 0)
+		return 1;
+	printf("%ld\n", cql_compile(expr, &q, NULL, &e) == 0 ? proc_status_kib("VmHWM:") - before : -1L);
+	cql_free(q);
+	return 0;
+}
+
+/* Peak memory of compiling EXPR, in a fresh copy of this program whose ASan
+ * keeps no quarantine (else every byte regcomp frees would stay resident
+ * and count).  In KiB; negative if it did not compile or did not report. */
+static long compile_peak_kib(const char *expr)
+{
+	char *argv[] = { "test_cql", "--peak", (char *)expr, NULL };
+	char *envp[] = { "ASAN_OPTIONS=quarantine_size_mb=0:detect_leaks=0", NULL };
+	int fd[2], status;
+	long kib = -2;
+	FILE *f;
+	pid_t pid;
+
+	assert_int_equal(pipe(fd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fd[1], STDOUT_FILENO);
+		execve("/proc/self/exe", argv, envp);
+		_exit(127);
+	}
+	close(fd[1]);
+	f = fdopen(fd[0], "r");
+	assert_non_null(f);
+	if (fscanf(f, "%ld", &kib) != 1)
+		kib = -2;
+	fclose(f);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return kib;
+}
+
+/* The costliest shapes that still pass the checks (found by a mutating
+ * search for the slowest regcomp) stay small: each took 1-3.5 GiB before
+ * the anchors and the expanded size were bounded. */
+static void test_accepted_regex_memory(void **state)
+{
+	static const char *const worst[] = {
+		"attribute:x =~ '^(|||||||){55}'",
+		"attribute:x =~ '(a?b?c?d?e?f?g?h?i?j?k?l?m?n?o?p?q?r?s?t?u?v?w?x?y?z?){18}'",
+		"attribute:x =~ '(a*|b*|c*|d*|e*|f*|g*|h*|i*|j*|k*|l*|m*|n*|o*|p*|q*|r*|s*|t*|u*|v*|w*|x*|y*|z*){12}'",
+		"attribute:x =~ '(()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*()*){8}'",
+		"attribute:x =~ '(||||||||||||||||||||||||||||||||||||||||||||||||||||||||||||){16}'",
+		"attribute:x =~ '((.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)(.*)){9}'",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(worst); i++) {
+		long kib = compile_peak_kib(worst[i]);
+
+		if (kib < 0 || kib > 64 * 1024)
+			fail_msg("%s: peak %ld KiB", worst[i], kib);
+		print_message("# %ld KiB for %s\n", kib, worst[i]);
+	}
+}
+
+/* Random patterns over the regex alphabet: refused at a position inside the
+ * expression, or compiled and evaluable (ASan checks the walk's bounds). */
+static void test_regex_garbage(void **state)
+{
+	static const char alphabet[] = "ab.()|*+?{}0123456789,[]^$\\:-=";
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	char buf[200];
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		struct cql *q = NULL;
+		struct err e = ERR_INIT;
+		size_t pos = SIZE_MAX, len, n;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		len = x % 40;
+		n = (size_t)snprintf(buf, sizeof(buf), "attribute:stack =~ '");
+		for (size_t i = 0; i < len; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[n++] = alphabet[x % (sizeof(alphabet) - 1)];
+		}
+		snprintf(buf + n, sizeof(buf) - n, "'");
+		if (cql_compile(buf, &q, &pos, &e) == 0) {
+			(void)cql_eval(q, &inst_a, NULL);
+			cql_free(q);
+		} else {
+			assert_true(pos <= strlen(buf));
+			assert_true(e.msg[0] != '\0');
+		}
 	}
 }
 
@@ -352,11 +558,16 @@ static void test_garbage(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "--peak") == 0)
+		return peak_main(argv[2]);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_table),
 		cmocka_unit_test(test_invalid_table),
+		cmocka_unit_test(test_hostile_regex),
+		cmocka_unit_test(test_accepted_regex_memory),
+		cmocka_unit_test(test_regex_garbage),
 		cmocka_unit_test(test_delta_counts_placed_tasks),
 		cmocka_unit_test(test_time_and_version),
 		cmocka_unit_test(test_length_and_depth_limits),
