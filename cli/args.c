@@ -9,14 +9,9 @@
 
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
+#include "lib/json.h"
 
 #define PARAM_FILE_MAX (4u << 20)
-
-static void cJSON_Deletep(cJSON **p)
-{
-	cJSON_Delete(*p);
-}
-#define _cleanup_json_ _cleanup_(cJSON_Deletep)
 
 const char *param_type_name(const struct verb_param *p)
 {
@@ -106,7 +101,7 @@ static void join_keys(const struct verb_param *p, char *buf, size_t size)
 /* One shorthand structure "k=v,k=v" (backslash escapes ',' '=' '\'). */
 static int parse_shorthand(const struct verb_param *p, const char *s, cJSON **ret, struct err *e)
 {
-	_cleanup_json_ cJSON *obj = cJSON_CreateObject();
+	_cleanup_(cJSON_Deletep) cJSON *obj = cJSON_CreateObject();
 	_cleanup_free_ char *key = malloc(strlen(s) + 1);
 	_cleanup_free_ char *val = malloc(strlen(s) + 1);
 	char keys[128];
@@ -232,7 +227,7 @@ static int add_json_value(const struct verb_param *p, const char *text, cJSON *l
 static int convert_values(const struct verb_param *p, char **vals, int n, cJSON **ret,
 			  struct err *e)
 {
-	_cleanup_json_ cJSON *out = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *out = NULL;
 	int r;
 
 	if (p->type == PT_STRING || p->type == PT_INT || (p->type == PT_JSON && !p->list)) {
@@ -539,7 +534,7 @@ static int check_input_members(const struct verb *v, const cJSON *in, struct err
 static int load_input(const struct verb *v, const char *input, cJSON **ret, struct err *e)
 {
 	_cleanup_free_ char *text = NULL;
-	_cleanup_json_ cJSON *j = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *j = NULL;
 	int r;
 
 	r = args_load_value("cli-input-json", input, &text, e);
@@ -588,8 +583,8 @@ static void merge_members(cJSON *to, cJSON *from)
 int args_parse(const struct verb *v, int argc, char **argv, struct cli_opts *opts,
 	       cJSON **ret_req, struct err *e)
 {
-	_cleanup_json_ cJSON *cmdline = cJSON_CreateObject();
-	_cleanup_json_ cJSON *req = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *cmdline = cJSON_CreateObject();
+	_cleanup_(cJSON_Deletep) cJSON *req = NULL;
 	const char *input = NULL;
 	int r;
 

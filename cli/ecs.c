@@ -14,14 +14,9 @@
 #include "cli/output.h"
 #include "cli/verbs.h"
 #include "lib/cleanup.h"
+#include "lib/json.h"
 
 #define ECS_PAGE_MAX 100
-
-static void cJSON_Deletep(cJSON **p)
-{
-	cJSON_Delete(*p);
-}
-#define _cleanup_json_ _cleanup_(cJSON_Deletep)
 
 static void print_help(FILE *out, const struct verb *v)
 {
@@ -90,7 +85,7 @@ static int call_once(const struct verb *v, const struct cli_opts *o, const struc
 		client_resp_release(&resp);
 		return r;
 	}
-	j = cJSON_Parse(resp.body);
+	j = json_parse_strict(resp.body, resp.len); /* trailing data is an error, as for aws */
 	client_resp_release(&resp);
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
@@ -144,12 +139,12 @@ int ecs_next_token(const cJSON *page, const char *sent, char **ret)
 static int call_paginated(const struct verb *v, const struct cli_opts *o,
 			  const struct endpoint *ep, cJSON *req, cJSON **ret)
 {
-	_cleanup_json_ cJSON *all = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *all = NULL;
 	_cleanup_free_ char *token = o->starting_token ? strdup(o->starting_token) : NULL;
 	long have = 0;
 
 	for (;;) {
-		_cleanup_json_ cJSON *page = NULL;
+		_cleanup_(cJSON_Deletep) cJSON *page = NULL;
 		long size = o->page_size ? o->page_size : 0;
 		const cJSON *items;
 		char *next;
@@ -211,8 +206,8 @@ static int usage_error(const struct verb *v, const char *msg)
 int ecs_verb_main(int argc, char **argv)
 {
 	const struct verb *v = verb_find(argv[0]);
-	_cleanup_json_ cJSON *req = NULL;
-	_cleanup_json_ cJSON *resp = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *req = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *resp = NULL;
 	struct err e = ERR_INIT;
 	struct cli_opts o;
 	struct endpoint ep;

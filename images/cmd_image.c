@@ -15,6 +15,7 @@
 #include "lib/cleanup.h"
 #include "lib/cmd.h"
 #include "lib/err.h"
+#include "lib/json.h"
 #include "lib/log.h"
 
 static void storep(struct img_store **s) { img_store_free(*s); }
@@ -191,8 +192,6 @@ static int cmd_ls(int argc, char **argv)
 	}
 	return 0;
 }
-
-static void cJSON_Deletep(cJSON **j) { cJSON_Delete(*j); }
 
 struct names_ctx {
 	const char *digest;

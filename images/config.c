@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/cleanup.h"
+#include "lib/json.h"
+
 size_t img_strv_length(char *const *v)
 {
 	size_t n = 0;
@@ -111,11 +114,9 @@ static int json_str(const cJSON *s, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-static void cJSON_Deletep(cJSON **j) { cJSON_Delete(*j); }
-
 int img_config_parse(const char *json, size_t len, struct img_config *ret)
 {
-	__attribute__((cleanup(cJSON_Deletep))) cJSON *root = cJSON_ParseWithLength(json, len);
+	_cleanup_(cJSON_Deletep) cJSON *root = cJSON_ParseWithLength(json, len);
 	const cJSON *cfg;
 	struct img_config c = { 0 };
 	int r;

@@ -17,12 +17,10 @@
 #include "images/ref.h"
 #include "lib/cleanup.h"
 #include "lib/err.h"
+#include "lib/json.h"
 
 #define MANIFEST_MAX (4 << 20)
 #define CONFIG_MAX (8 << 20)
-
-static void cJSON_Deletep(cJSON **j) { cJSON_Delete(*j); }
-#define _cleanup_json_ _cleanup_(cJSON_Deletep)
 
 static void closedirp(DIR **d)
 {
@@ -46,14 +44,14 @@ static int parse_desc(const cJSON *d, struct img_desc *ret)
 
 int img_is_index(const char *json, size_t len)
 {
-	_cleanup_json_ cJSON *root = cJSON_ParseWithLength(json, len);
+	_cleanup_(cJSON_Deletep) cJSON *root = cJSON_ParseWithLength(json, len);
 
 	return root && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "manifests"));
 }
 
 int img_manifest_parse(const char *json, size_t len, struct img_manifest *ret)
 {
-	_cleanup_json_ cJSON *root = cJSON_ParseWithLength(json, len);
+	_cleanup_(cJSON_Deletep) cJSON *root = cJSON_ParseWithLength(json, len);
 	const cJSON *layers, *l;
 	struct img_manifest m = { 0 };
 	size_t k = 0;
@@ -103,7 +101,7 @@ static const char *json_string(const cJSON *obj, const char *key)
 int img_index_pick(const char *json, size_t len, const char *os, const char *arch,
 		   const char *variant, struct img_desc *ret)
 {
-	_cleanup_json_ cJSON *root = cJSON_ParseWithLength(json, len);
+	_cleanup_(cJSON_Deletep) cJSON *root = cJSON_ParseWithLength(json, len);
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "manifests"), *m;
 	const cJSON *best = NULL;
 

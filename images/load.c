@@ -20,11 +20,9 @@
 #include "images/ref.h"
 #include "lib/cleanup.h"
 #include "lib/err.h"
+#include "lib/json.h"
 
 #define JSON_MAX (4 << 20)
-
-static void cJSON_Deletep(cJSON **j) { cJSON_Delete(*j); }
-#define _cleanup_json_ _cleanup_(cJSON_Deletep)
 
 static const char *json_get_string(const cJSON *obj, const char *key)
 {
@@ -190,7 +188,7 @@ static int load_oci_layout(struct img_store *s, int layoutfd, const char *name, 
 			   void *data, struct err *e)
 {
 	_cleanup_free_ char *json = NULL;
-	_cleanup_json_ cJSON *root = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *root = NULL;
 	const cJSON *list, *m;
 	size_t len;
 	int r, loaded = 0;
@@ -252,7 +250,7 @@ static int put_member(struct img_store *s, int dirfd, const char *rel, struct im
 static char *docker_manifest_json(const struct img_desc *config, const struct img_desc *layers,
 				  size_t n)
 {
-	_cleanup_json_ cJSON *root = cJSON_CreateObject();
+	_cleanup_(cJSON_Deletep) cJSON *root = cJSON_CreateObject();
 	cJSON *c = cJSON_CreateObject(), *arr = cJSON_CreateArray();
 
 	cJSON_AddItemToObject(root, "config", c);
@@ -328,7 +326,7 @@ static int load_docker_archive(struct img_store *s, int dirfd, const char *name,
 			       void *data, struct err *e)
 {
 	_cleanup_free_ char *json = NULL;
-	_cleanup_json_ cJSON *root = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *root = NULL;
 	const cJSON *ent;
 	size_t len;
 	int r;

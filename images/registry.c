@@ -15,6 +15,7 @@
 #include "lib/cleanup.h"
 #include "lib/err.h"
 #include "lib/fileio.h"
+#include "lib/json.h"
 
 #define MANIFEST_MAX (4 << 20)
 #define TOKEN_MAX (1 << 20)
@@ -24,8 +25,6 @@ static const char ACCEPT_MANIFESTS[] =
 	"application/vnd.oci.image.manifest.v1+json, "
 	"application/vnd.docker.distribution.manifest.list.v2+json, "
 	"application/vnd.docker.distribution.manifest.v2+json";
-
-static void cJSON_Deletep(cJSON **j) { cJSON_Delete(*j); }
 
 int reg_challenge_param(const char *challenge, const char *key, char *buf, size_t size)
 {
