@@ -254,7 +254,7 @@ int act_list_tasks(struct control *c, const cJSON *req, const char *principal, c
 	char cluster[NAME_MAX_LEN + 1], instance[NAME_MAX_LEN + 1];
 	struct store_task_query q = { 0 };
 	struct list_acc l = { .c = c };
-	bool empty;
+	bool empty = false;
 	int r;
 
 	(void)principal;
