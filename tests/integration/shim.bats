@@ -405,3 +405,27 @@ PY
 	done
 	[ ! -e "$CGMOUNT/$CGPARENT/tasks/x" ]
 }
+
+@test "syslog driver: rfc5424 lines with tag and severity to a unixgram socket; none writes nothing" {
+	sock=$BATS_TEST_TMPDIR/log.sock
+	python3 - "$sock" > "$BATS_TEST_TMPDIR/syslog" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(30)
+for _ in range(2):
+    print(s.recv(4096).decode(), flush=True)
+PY
+	listener=$!
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+	task t16 "[$(ctr app "$(sh_argv 'echo to-out; echo to-err >&2')" \
+		"{\"logConfiguration\":{\"logDriver\":\"syslog\",\"options\":{\"syslog-address\":\"unixgram://$sock\",\"tag\":\"bats-app\",\"syslog-format\":\"rfc5424\",\"syslog-facility\":\"local1\"}}}"),
+		  $(ctr quiet "$(sh_argv 'echo nothing')" '{"essential":false,"logConfiguration":{"logDriver":"none"}}')]"
+	start t16
+	wait_exited t16
+	wait "$listener"
+	grep -E '^<142>1 [0-9T:.-]+Z [^ ]+ bats-app [0-9]+ bats-app - to-out$' "$BATS_TEST_TMPDIR/syslog"
+	grep -E '^<139>1 .* bats-app - to-err$' "$BATS_TEST_TMPDIR/syslog"
+	[ ! -e "$STATE/tasks/t16/logs/quiet.log" ] && [ ! -e "$STATE/tasks/t16/logs/app.log" ]
+	nothing_left t16
+}
