@@ -144,8 +144,10 @@ static void forget_parent(struct unpack *u)
 }
 
 /* Removes whatever is at PARENT/NAME unless both it and the new entry are
- * directories (a later entry for a directory just updates it). */
-static int clear_target(struct unpack *u, int parent, const char *name, bool new_is_dir)
+ * directories (a later entry for a directory just updates it).  PARENT is
+ * the cached parent directory itself, so the cache is never below what is
+ * removed and stays open and valid. */
+static int clear_target(int parent, const char *name, bool new_is_dir)
 {
 	struct stat st;
 
@@ -153,8 +155,6 @@ static int clear_target(struct unpack *u, int parent, const char *name, bool new
 		return errno == ENOENT ? 0 : -errno;
 	if (new_is_dir && S_ISDIR(st.st_mode))
 		return 0;
-	if (S_ISDIR(st.st_mode))
-		forget_parent(u);   /* the cached parent may live below it */
 	return img_rm_rf_at(parent, name);
 }
 
@@ -287,7 +287,7 @@ static int make_hardlink(struct unpack *u, const char *target, int parent, const
 	return linkat(tparent, tbase, parent, name, 0) < 0 ? -errno : 0;
 }
 
-static int make_whiteout(struct unpack *u, int parent, const char *base)
+static int make_whiteout(int parent, const char *base)
 {
 	const char *name = base + strlen(WHITEOUT_PREFIX);
 	int r;
@@ -296,7 +296,7 @@ static int make_whiteout(struct unpack *u, int parent, const char *base)
 		return fsetxattr(parent, "trusted.overlay.opaque", "y", 1, 0) < 0 ? -errno : 0;
 	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return -EPERM;
-	r = clear_target(u, parent, name, false);
+	r = clear_target(parent, name, false);
 	if (r < 0)
 		return r;
 	return mknodat(parent, name, S_IFCHR | 0, makedev(0, 0)) < 0 ? -errno : 0;
@@ -314,8 +314,8 @@ static int unpack_entry(struct unpack *u, struct archive_entry *ent, const char 
 	if (parent < 0)
 		return parent;
 	if (strncmp(base, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)) == 0)
-		return make_whiteout(u, parent, base);
-	r = clear_target(u, parent, base, type == AE_IFDIR && !hardlink);
+		return make_whiteout(parent, base);
+	r = clear_target(parent, base, type == AE_IFDIR && !hardlink);
 	if (r < 0)
 		return r;
 	if (hardlink)

@@ -23,6 +23,7 @@
 
 #include "images/layer.h"
 #include "images/store.h"
+#include "lib/cleanup.h"
 #include "lib/err.h"
 
 enum kind { F, D, L, H, C, X };
@@ -321,6 +322,32 @@ static void test_zstd(void **state)
 	assert_true(S_ISCHR(st.st_mode));
 }
 
+/* Replacing a directory created earlier in the same layer: by a file, and
+ * by a whiteout.  The parent directory stays open across the removal. */
+static void test_replace_dir_same_layer(void **state)
+{
+	struct fix *f = *state;
+	const struct ent by_file[] = {
+		{ D, "a/" }, { D, "a/b/" }, { F, "a/b/f", "x" }, { F, "a/b", "now a file" },
+		{ F, "a/after", "y" },
+	};
+	const struct ent by_whiteout[] = {
+		{ D, "c/" }, { D, "c/d/" }, { F, "c/d/f", "x" }, { F, "c/.wh.d", "" },
+		{ F, "c/after", "y" },
+	};
+	struct err e = ERR_INIT;
+	struct stat st;
+
+	assert_int_equal(unpack(f, by_file, ARRAY_SIZE(by_file), 0, &e), 0);
+	assert_string_equal(slurp(f, "a/b"), "now a file");
+	assert_string_equal(slurp(f, "a/after"), "y");
+	assert_int_equal(unpack(f, by_whiteout, ARRAY_SIZE(by_whiteout), 0, &e), 0);
+	assert_int_equal(fstatat(f->layerfd, "c/d", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, makedev(0, 0));
+	assert_string_equal(slurp(f, "c/after"), "y");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -329,6 +356,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zstd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replace_dir_same_layer, setup, teardown),
 	};
 
 	if (geteuid() != 0) {
