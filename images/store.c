@@ -417,14 +417,19 @@ int img_name_unescape(const char *esc, char *buf, size_t size)
 static int record_write(struct img_store *s, const char *dir, const char *key, const char *content,
 			bool durable)
 {
-	char esc[NAME_MAX], path[NAME_MAX + 16], tmp[NAME_MAX + 32];
+	char esc[NAME_MAX], path[NAME_MAX + 16], tmp[64], sum[IMG_DIGEST_MAX];
 	int r = img_name_escape(key, esc, sizeof(esc) - 8);
 	_cleanup_close_ int fd = -1;
 
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/%s", dir, esc);
-	snprintf(tmp, sizeof(tmp), "tmp/rec-%d-%s", (int)getpid(), esc);
+	/* The escaped name may fill NAME_MAX by itself: name the temporary
+	 * file by a hash of the record's path instead. */
+	r = img_sha256(path, strlen(path), sum);
+	if (r < 0)
+		return r;
+	snprintf(tmp, sizeof(tmp), "tmp/rec-%d-%.32s", (int)getpid(), sum + 7);
 	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;

@@ -151,12 +151,49 @@ static void test_users(void **state)
 	assert_int_equal(img_user_remove(f->s, live), -ENOENT);
 }
 
+/* The longest name a record holds (escaped: 246 bytes) round-trips; a
+ * longer one is a clean -ENAMETOOLONG; neither leaves a temporary file. */
+static void test_long_names(void **state)
+{
+	struct fix *f = *state;
+	char name[601], esc[300], digest[IMG_DIGEST_MAX], dir[300];
+
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	memcpy(name, "r.io/", 5);
+	name[5 + 239] = '\0';                 /* "r.io%2F" + 239 = 246 escaped */
+	assert_int_equal(img_name_escape(name, esc, sizeof(esc)), 0);
+	assert_int_equal(strlen(esc), 246);
+	assert_int_equal(img_tag_set(f->s, name, HELLO), 0);
+	assert_int_equal(img_tag_get(f->s, name, digest), 0);
+	assert_string_equal(digest, HELLO);
+	assert_int_equal(count_dir(f, "tags"), 1);
+	assert_int_equal(count_dir(f, "tmp"), 0);
+
+	name[5 + 239] = 'a';                   /* the whole 600 bytes */
+	assert_int_equal(img_tag_set(f->s, name, HELLO), -ENAMETOOLONG);
+	assert_int_equal(img_tag_get(f->s, name, digest), -ENAMETOOLONG);
+	assert_int_equal(count_dir(f, "tags"), 1);
+	assert_int_equal(count_dir(f, "tmp"), 0);
+
+	/* A user record for a container directory of 240 bytes. */
+	snprintf(dir, sizeof(dir), "%s/", f->dir);
+	memset(dir + strlen(dir), 'c', 240 - strlen(dir));
+	dir[240] = '\0';
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(img_user_add(f->s, dir, HELLO), 0);
+	assert_int_equal(img_user_count(f->s, HELLO), 1);
+	assert_int_equal(img_user_remove(f->s, dir), 0);
+	assert_int_equal(count_dir(f, "tmp"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_names, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
