@@ -196,6 +196,16 @@ int vol_resolve_beneath(int root_fd, const char *path, bool create, int *ret_fd)
 	return 0;
 }
 
+int vol_open_beneath(int root_fd, const char *path, int *ret_fd)
+{
+	int fd = openat2_res(root_fd, path, 0, RESOLVE_BENEATH);
+
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	return 0;
+}
+
 /* "/proc/self/fd/N" without stdio. */
 static void fd_path(int fd, char buf[32])
 {

@@ -11,7 +11,7 @@
 #include "lib/cleanup.h"
 #include "lib/cmd.h"
 #include "lib/log.h"
-#include "volumes/volumes.h"
+#include "volumes/internal.h"
 
 static void storep(struct vol_store *s) { vol_store_close(s); }
 #define _cleanup_vstore_ _cleanup_(storep)
@@ -26,6 +26,19 @@ static int open_store(struct vol_store *s)
 		log_error_errno(r, "open volume store");
 	return r;
 }
+
+/* BERTH_HOST_VOLUME_ROOTS and friends, as the daemon reads them. */
+static int load_cfg(struct vol_cfg *c)
+{
+	struct err e = ERR_INIT;
+	int r = vol_cfg_from_env(c, &e);
+
+	if (r < 0)
+		log_error("%s", e.msg);
+	return r;
+}
+
+static void cfgp(struct vol_cfg *c) { vol_cfg_free(c); }
 
 static int kv_cmp(const void *a, const void *b)
 {
@@ -63,7 +76,9 @@ static int cmd_create(int argc, char **argv)
 		{ 0 },
 	};
 	_cleanup_vstore_ struct vol_store s = VOL_STORE_INIT;
+	_cleanup_(cfgp) struct vol_cfg cfg = { 0 };
 	struct vol_map o = { 0 }, l = { 0 };
+	struct err e = ERR_INIT;
 	int c, r = 0;
 
 	while (r == 0 && (c = getopt_long(argc, argv, "o:l:d:", opts, NULL)) != -1) {
@@ -87,6 +102,10 @@ static int cmd_create(int argc, char **argv)
 			  argv[optind]);
 		r = -EINVAL;
 	}
+	/* The rules a task's driverOpts obey (volumes/driver.c), so that a
+	 * volume made here cannot bind what the allow-list keeps out. */
+	if (r == 0 && (r = load_cfg(&cfg)) == 0 && (r = vol_driver_check(&cfg, &o, &e)) < 0)
+		log_error("volume '%s': %s", argv[optind], e.msg);
 	if (r == 0 && (r = open_store(&s)) == 0) {
 		r = vol_store_create(&s, argv[optind], &o, &l, NULL);
 		if (r == -EINVAL)
@@ -214,6 +233,7 @@ static int cmd_prune(int argc, char **argv)
 static int use(int argc, char **argv, bool acquire)
 {
 	_cleanup_vstore_ struct vol_store s = VOL_STORE_INIT;
+	_cleanup_(cfgp) struct vol_cfg cfg = { 0 };
 	char path[PATH_MAX];
 	int r;
 
@@ -221,9 +241,9 @@ static int use(int argc, char **argv, bool acquire)
 		fprintf(stderr, "usage: berth volume %s NAME TASK-ID\n", acquire ? "acquire" : "release");
 		return 2;
 	}
-	if (open_store(&s) < 0)
+	if (load_cfg(&cfg) < 0 || open_store(&s) < 0)
 		return 1;
-	r = acquire ? vol_store_acquire(&s, argv[1], argv[2], path, sizeof(path))
+	r = acquire ? vol_store_acquire(&s, &cfg, argv[1], argv[2], path, sizeof(path))
 		    : vol_store_release(&s, argv[1], argv[2]);
 	if (r < 0) {
 		log_error_errno(r, "%s volume '%s' for '%s'", acquire ? "acquire" : "release", argv[1],

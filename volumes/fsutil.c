@@ -1,5 +1,5 @@
-/* volumes/fsutil.c - users files, atomic writes, safe removal, driver
- * mounts: the filesystem chores of the volume store and task volumes. */
+/* volumes/fsutil.c - users files, atomic writes, safe removal: the
+ * filesystem chores of the volume store and task volumes. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -250,57 +249,6 @@ int vol_mkdir_p(const char *path, mode_t mode)
 	}
 	if (mkdir(buf, mode) < 0 && errno != EEXIST)
 		return -errno;
-	return 0;
-}
-
-/* Options of "o" that are mount flags, as mount(8) and Docker's local
- * driver split them; everything else is filesystem data. */
-static const struct {
-	const char *name;
-	unsigned long set, clear;
-} mount_flags[] = {
-	{ "ro", MS_RDONLY, 0 },        { "rw", 0, MS_RDONLY },
-	{ "nosuid", MS_NOSUID, 0 },    { "suid", 0, MS_NOSUID },
-	{ "nodev", MS_NODEV, 0 },      { "dev", 0, MS_NODEV },
-	{ "noexec", MS_NOEXEC, 0 },    { "exec", 0, MS_NOEXEC },
-	{ "sync", MS_SYNCHRONOUS, 0 }, { "async", 0, MS_SYNCHRONOUS },
-	{ "noatime", MS_NOATIME, 0 },  { "atime", 0, MS_NOATIME },
-	{ "relatime", MS_RELATIME, 0 }, { "strictatime", MS_STRICTATIME, 0 },
-	{ "nodiratime", MS_NODIRATIME, 0 },
-	{ "bind", MS_BIND, 0 },        { "rbind", MS_BIND | MS_REC, 0 },
-	{ "defaults", 0, 0 },
-};
-
-int vol_driver_mount(const char *type, const char *device, const char *o, const char *target)
-{
-	_cleanup_free_ char *copy = strdup(o ? o : ""), *data = calloc(1, strlen(o ? o : "") + 1);
-	unsigned long flags = 0;
-	char *save = NULL;
-	size_t len = 0;
-
-	if (!copy || !data)
-		return -ENOMEM;
-	for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
-		bool found = false;
-
-		for (size_t i = 0; i < ARRAY_SIZE(mount_flags) && !found; i++)
-			if (strcmp(opt, mount_flags[i].name) == 0) {
-				flags = (flags & ~mount_flags[i].clear) | mount_flags[i].set;
-				found = true;
-			}
-		if (!found)
-			len += (size_t)sprintf(data + len, "%s%s", len ? "," : "", opt);
-	}
-	if (mount(device && *device ? device : type, target, type, flags, len ? data : NULL) < 0)
-		return -errno;
-	/* A bind ignores ro and friends on the first call: apply them again. */
-	if ((flags & MS_BIND) && (flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) &&
-	    mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | (flags & ~MS_REC), NULL) < 0) {
-		int r = -errno;
-
-		(void)umount2(target, MNT_DETACH);
-		return r;
-	}
 	return 0;
 }
 

@@ -23,9 +23,18 @@ int vol_rm_rf_at(int dirfd, const char *name);
 /* mkdir -p with MODE for an absolute trusted PATH. */
 int vol_mkdir_p(const char *path, mode_t mode);
 
-/* mount(2) for driver "local": TYPE, DEVICE and O (comma-separated, flags
- * such as ro/nosuid/bind split out as MS_*, the rest passed as data). */
-int vol_driver_mount(const char *type, const char *device, const char *o, const char *target);
+/* Driver "local" (volumes/driver.c): TYPE, DEVICE and O (comma-separated,
+ * flags such as ro/bind split out as MS_*, the rest passed as data), always
+ * nosuid,nodev.  Check: may a task or user ask for OPTS (type, device, o)
+ * under C's allow-list; E says why not.  Mount: the same rules enforced on
+ * fds opened now, onto the trusted TARGET; 0 or -errno.  Without a type
+ * nothing is mounted (check passes, mount is -EINVAL). */
+int vol_driver_check(const struct vol_cfg *c, const struct vol_map *opts, struct err *e);
+int vol_driver_mount(const struct vol_cfg *c, const char *type, const char *device, const char *o,
+		     const char *target);
+/* mount(2) of the operator's own filesystem description (BERTH_SHARED_
+ * FILESYSTEMS): no allow-list, still nosuid,nodev. */
+int vol_fs_mount(const char *type, const char *device, const char *o, const char *target);
 
 /* Copies the directory tree SRC_FD into DST_FD (both directories), keeping
  * modes, owners, times, symlinks and (where both sides have them) xattrs.
@@ -44,3 +53,15 @@ int vol_open_tmpfs(const struct vol_tmpfs *t, int *ret_fd);
 /* Resolves the absolute PATH beneath ROOT_FD (-EXDEV if it would leave it),
  * creating missing directories when CREATE.  Returns an O_PATH fd. */
 int vol_resolve_beneath(int root_fd, const char *path, bool create, int *ret_fd);
+/* The same for anything (file, device, directory), never creating. */
+int vol_open_beneath(int root_fd, const char *path, int *ret_fd);
+
+/* Host paths (volumes/hostpath.c).  The allow-list root PATH lies under
+ * (longest match), "/" without a list, or NULL. */
+const char *vol_host_root_of(const struct vol_cfg *c, const char *path);
+/* Opens the host PATH (absolute, no "..", inside the allow-list) beneath its
+ * root as an O_PATH fd, creating missing directories when CREATE.  E names
+ * it WHAT ("sourcePath", "device"): outside the list and symlinks leading
+ * out are -EPERM. */
+int vol_host_open(const struct vol_cfg *c, const char *what, const char *path, bool create,
+		  int *ret_fd, struct err *e);

@@ -313,8 +313,8 @@ static const char *opt(const cJSON *meta, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int acquire_locked(struct vol_store *s, const char *name, const char *user, char *ret_path,
-			  size_t size)
+static int acquire_locked(struct vol_store *s, const struct vol_cfg *c, const char *name,
+			  const char *user, char *ret_path, size_t size)
 {
 	_cleanup_close_ int vfd = open_volume(s, name);
 	_cleanup_json_ cJSON *meta = NULL;
@@ -335,8 +335,8 @@ static int acquire_locked(struct vol_store *s, const char *name, const char *use
 		mounted = vol_is_mountpoint(vfd, "_data");
 		r = mounted < 0 ? mounted
 		    : mounted   ? 0
-				: vol_driver_mount(opt(meta, "type"), opt(meta, "device"), opt(meta, "o"),
-						   path);
+				: vol_driver_mount(c, opt(meta, "type"), opt(meta, "device"),
+						   opt(meta, "o"), path);
 		if (r < 0) {
 			(void)vol_users_remove(vfd, user, NULL);
 			return r;
@@ -346,14 +346,14 @@ static int acquire_locked(struct vol_store *s, const char *name, const char *use
 	return 0;
 }
 
-int vol_store_acquire(struct vol_store *s, const char *name, const char *user, char *ret_path,
-		      size_t size)
+int vol_store_acquire(struct vol_store *s, const struct vol_cfg *c, const char *name,
+		      const char *user, char *ret_path, size_t size)
 {
 	int r = vol_store_lock(s, true);
 
 	if (r < 0)
 		return r;
-	r = acquire_locked(s, name, user, ret_path, size);
+	r = acquire_locked(s, c, name, user, ret_path, size);
 	vol_store_unlock(s);
 	return r;
 }

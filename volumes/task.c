@@ -127,38 +127,6 @@ void vol_cfg_free(struct vol_cfg *c)
 	c->shared_fs = NULL;
 }
 
-/* The allow-list root PATH lies under (longest match), "/" without a list,
- * or NULL. */
-static const char *host_root_of(const struct vol_cfg *c, const char *path)
-{
-	const char *best = NULL;
-
-	if (!c->n_host_roots)
-		return "/";
-	for (size_t i = 0; i < c->n_host_roots; i++) {
-		const char *root = c->host_roots[i];
-		size_t n = strlen(root);
-
-		if (strcmp(root, "/") == 0 ||
-		    (strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/')))
-			if (!best || strlen(best) < n)
-				best = root;
-	}
-	return best;
-}
-
-int vol_host_path_check(const struct vol_cfg *c, const char *path, struct err *e)
-{
-	char norm[PATH_MAX];
-
-	if (!path || vol_path_normalise(path, norm, sizeof(norm)) < 0)
-		return err_setx(e, -EINVAL, "sourcePath '%s' must be an absolute path without '..'",
-				path ? path : "");
-	if (!host_root_of(c, norm))
-		return err_setx(e, -EPERM, "sourcePath '%s' is outside BERTH_HOST_VOLUME_ROOTS", norm);
-	return 0;
-}
-
 /* ---- prepare, one kind each ---- */
 
 static int id_ok(const char *id)
@@ -181,26 +149,10 @@ static int open_dir_fd(const char *path, struct vol_src *src)
 
 static int prep_host(struct vol_task *t, const struct vol_def *v, struct vol_src *src, struct err *e)
 {
-	_cleanup_close_ int root_fd = -1;
-	const char *root;
-	int r;
-
-	r = vol_host_path_check(t->cfg, v->source_path, e);
-	if (r < 0)
-		return err_wrap(e, "volume '%s'", v->name);
-	root = host_root_of(t->cfg, v->source_path);
-	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (root_fd < 0)
-		return err_set(e, -errno, "volume '%s': open host volume root '%s'", v->name, root);
 	/* Created if missing, as ECS does; beneath the allowed root, so a
 	 * symlink inside it cannot lead the bind (or the mkdir) elsewhere. */
-	r = vol_resolve_beneath(root_fd, v->source_path + (strcmp(root, "/") ? strlen(root) : 0),
-				true, &src->fd);
-	if (r == -EXDEV || r == -ELOOP)
-		return err_setx(e, -EPERM, "volume '%s': sourcePath '%s' leads outside '%s' through a "
-				"symlink", v->name, v->source_path, root);
-	if (r < 0)
-		return err_set(e, r, "volume '%s': create sourcePath '%s'", v->name, v->source_path);
+	if (vol_host_open(t->cfg, "sourcePath", v->source_path, true, &src->fd, e) < 0)
+		return err_wrap(e, "volume '%s'", v->name);
 	snprintf(src->path, sizeof(src->path), "%s", v->source_path);
 	return 0;
 }
@@ -327,6 +279,8 @@ static int prep_docker(struct vol_task *t, const struct vol_def *v, struct vol_s
 
 	if (t->store.dirfd < 0 && (r = vol_store_open(t->cfg->state_dir, &t->store)) < 0)
 		return err_set(e, r, "open volume store");
+	if (vol_driver_check(t->cfg, &v->driver_opts, e) < 0)
+		return err_wrap(e, "volume '%s'", v->name);
 	if (v->scope == VOL_SCOPE_TASK) {
 		task_volume_name(t, v, src->store_name, sizeof(src->store_name));
 		r = vol_store_create(&t->store, src->store_name, &v->driver_opts, &v->labels, t->id);
@@ -337,7 +291,7 @@ static int prep_docker(struct vol_task *t, const struct vol_def *v, struct vol_s
 		if ((r = shared_check(t, v, e)) < 0)
 			return r;
 	}
-	r = vol_store_acquire(&t->store, src->store_name, t->id, path, sizeof(path));
+	r = vol_store_acquire(&t->store, t->cfg, src->store_name, t->id, path, sizeof(path));
 	if (r < 0)
 		return err_set(e, r, "volume '%s': mount '%s' (driver local)", v->name, src->store_name);
 	src->acquired = true;
@@ -407,8 +361,8 @@ static int efs_acquire(struct vol_task *t, const char *id, const cJSON *fs, int 
 	mounted = vol_is_mountpoint(dfd, "mnt");
 	r = mounted < 0 ? mounted
 	    : mounted   ? 0
-			: vol_driver_mount(json_str(fs, "type"), json_str(fs, "device"),
-					   json_str(fs, "options"), path);
+			: vol_fs_mount(json_str(fs, "type"), json_str(fs, "device"),
+				       json_str(fs, "options"), path);
 	if (r == 0) {
 		*ret_fd = openat(dfd, "mnt", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		r = *ret_fd < 0 ? -errno : 0;

@@ -207,9 +207,10 @@ int vol_store_create(struct vol_store *s, const char *name, const struct vol_map
 int vol_store_inspect(struct vol_store *s, const char *name, struct cJSON **ret);
 /* Names, sorted; NULL-terminated array the caller frees with vol_strv_free. */
 int vol_store_list(struct vol_store *s, char ***ret);
-/* Adds USER; mounts the driver on first use.  *ret_path = the data dir. */
-int vol_store_acquire(struct vol_store *s, const char *name, const char *user, char *ret_path,
-		      size_t size);
+/* Adds USER; mounts the driver on first use, under C's allow-list and the
+ * rules of vol_driver_mount (volumes/driver.c).  *ret_path = the data dir. */
+int vol_store_acquire(struct vol_store *s, const struct vol_cfg *c, const char *name,
+		      const char *user, char *ret_path, size_t size);
 /* Removes USER; unmounts the driver when nobody uses the volume. */
 int vol_store_release(struct vol_store *s, const char *name, const char *user);
 /* -EBUSY while someone uses it. */

@@ -137,7 +137,7 @@ id"
 }
 
 @test "a failing driver mount leaves no use recorded" {
-	"$BERTH" volume create --opt type=nosuchfs --opt device=x broken
+	"$BERTH" volume create --opt type=tmpfs --opt device=tmpfs --opt o=nosuchoption=1 broken
 	run unshare -m --propagation private "$BERTH" volume acquire broken t1
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"acquire volume 'broken' for 't1'"* ]]
@@ -145,6 +145,39 @@ id"
 	[ "$(jq -r '.[0].UsedBy | length' <<<"$output")" = 0 ]
 	run "$BERTH" volume rm broken
 	[ "$status" -eq 0 ]
+}
+
+@test "driver options obey BERTH_HOST_VOLUME_ROOTS: create refuses, acquire checks again" {
+	mkdir -p "$BATS_TEST_TMPDIR/allowed/data"
+	echo mine > "$BATS_TEST_TMPDIR/allowed/data/f"
+	export BERTH_HOST_VOLUME_ROOTS=$BATS_TEST_TMPDIR/allowed
+	run "$BERTH" volume create --opt type=none --opt device=/etc --opt o=bind etc
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"volume 'etc': device '/etc' is outside BERTH_HOST_VOLUME_ROOTS"* ]]
+	run "$BERTH" volume create --opt type=overlay --opt device=overlay --opt o=lowerdir=/etc ov
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"type 'overlay' is not allowed"* ]]
+	run "$BERTH" volume create --opt type=tmpfs --opt device=tmpfs --opt o=suid s
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"always nosuid,nodev"* ]]
+	[ -z "$("$BERTH" volume ls -q)" ]
+	# Made while no list was set: refused when mounted under the list.
+	BERTH_HOST_VOLUME_ROOTS= "$BERTH" volume create --opt type=none --opt device=/etc --opt o=bind etc
+	run unshare -m --propagation private "$BERTH" volume acquire etc t1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"acquire volume 'etc' for 't1'"* ]]
+	[ "$(jq -r '.[0].UsedBy | length' <<<"$("$BERTH" volume inspect etc)")" = 0 ]
+	# An allowed bind mounts, read-only as asked, and nosuid,nodev always.
+	"$BERTH" volume create --opt type=none --opt device="$BATS_TEST_TMPDIR/allowed/data" --opt o=bind,ro mine
+	run unshare -m --propagation private bash -c '
+		set -e
+		d=$("$BERTH" volume acquire mine t1)
+		cat "$d/f"
+		grep " $d " /proc/self/mountinfo | grep -q " ro,nosuid,nodev"
+		echo done'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = mine ]
+	[ "${lines[-1]}" = done ]
 }
 
 @test "concurrent creates and uses keep the store consistent (flock)" {

@@ -19,6 +19,7 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -626,6 +627,126 @@ static void t_efs(void)
 	vol_cfg_free(&c);
 }
 
+/* Only the store's lock file: no volume was left behind. */
+static bool store_empty(void)
+{
+	char **names = NULL;
+	struct vol_store st;
+	bool empty;
+
+	CHECK_OK(vol_store_open(p("state"), &st));
+	CHECK(vol_store_list(&st, &names) == 0);
+	empty = names[0] == NULL;
+	vol_strv_free(names);
+	vol_store_close(&st);
+	return empty;
+}
+
+/* A scope=task volume with driverOpts OPTS (JSON) is refused by prepare
+ * with CODE and a message containing WANT, leaving nothing behind. */
+static void refused(const struct vol_cfg *c, const char *opts, int code, const char *want)
+{
+	struct vol_spec s;
+	struct vol_task t;
+	struct err e = ERR_INIT;
+	char json[1024];
+	int n = count_mounts_under(base), r;
+
+	snprintf(json, sizeof(json), "{\"volumes\":[{\"name\":\"d\",\"dockerVolumeConfiguration\":"
+		 "{\"scope\":\"task\",\"driverOpts\":%s}}]}", opts);
+	parse(json, &s);
+	r = vol_task_prepare(c, &s, "t1", &t, &e);
+	if (r != code || !strstr(e.msg, want)) {
+		fprintf(stderr, "%s: %d '%s', want %d '%s'\n", opts, r, e.msg, code, want);
+		_exit(1);
+	}
+	CHECK(count_mounts_under(base) == n);
+	CHECK(store_empty());
+	vol_spec_free(&s);
+}
+
+/* driverOpts obey BERTH_HOST_VOLUME_ROOTS as host.sourcePath does: a bind
+ * of /etc, or of a symlink leading out, is refused at prepare and again at
+ * mount time; an allowed bind works; driver mounts are nosuid,nodev. */
+static void t_driver_allow_list(void)
+{
+	struct vol_cfg c;
+	struct vol_spec s;
+	struct vol_task t;
+	struct run run;
+	struct vol_store st;
+	struct statvfs sv;
+	char json[1024], path[PATH_MAX], opts[512];
+	struct vol_kv kv[3] = { { "device", NULL }, { "o", "bind" }, { "type", "none" } };
+	struct vol_map m = { kv, 3 };
+
+	make_rootfs("root");
+	sh("mkdir -p %s/allowed/data %s/other && echo mine > %s/allowed/data/f && "
+	   "echo secret > %s/other/f && ln -s %s/other %s/allowed/out && echo img > %s/allowed/img",
+	   base, base, base, base, base, base, base);
+	env_reset();
+	setenv("BERTH_HOST_VOLUME_ROOTS", p("allowed"), 1);
+	MUST(vol_cfg_from_env(&c, E));
+
+	refused(&c, "{\"type\":\"none\",\"device\":\"/etc\",\"o\":\"bind\"}", -EPERM,
+		"device '/etc' is outside BERTH_HOST_VOLUME_ROOTS");
+	refused(&c, "{\"type\":\"bind\",\"device\":\"/etc\"}", -EPERM, "outside BERTH_HOST_VOLUME_ROOTS");
+	refused(&c, "{\"type\":\"tmpfs\",\"device\":\"/etc\",\"o\":\"rbind,ro\"}", -EPERM,
+		"outside BERTH_HOST_VOLUME_ROOTS");
+	snprintf(opts, sizeof(opts), "{\"type\":\"none\",\"device\":\"%s/allowed/out\",\"o\":\"bind\"}", base);
+	refused(&c, opts, -EPERM, "through a symlink");
+	snprintf(opts, sizeof(opts), "{\"type\":\"none\",\"device\":\"%s/allowed/out/f\",\"o\":\"bind\"}", base);
+	refused(&c, opts, -EPERM, "through a symlink");
+	snprintf(opts, sizeof(opts), "{\"type\":\"none\",\"device\":\"%s/allowed/data/../../other\",\"o\":\"bind\"}", base);
+	refused(&c, opts, -EINVAL, "without '..'");
+	snprintf(opts, sizeof(opts), "{\"type\":\"none\",\"device\":\"%s/allowed/data\",\"o\":\"bind,suid\"}", base);
+	refused(&c, opts, -EPERM, "always nosuid,nodev");
+	refused(&c, "{\"type\":\"overlay\",\"device\":\"overlay\",\"o\":\"lowerdir=/etc\"}", -EPERM,
+		"type 'overlay' is not allowed");
+	refused(&c, "{\"type\":\"proc\",\"device\":\"proc\"}", -EPERM, "type 'proc' is not allowed");
+	refused(&c, "{\"type\":\"ext4\",\"device\":\"/dev/loop0\"}", -EPERM, "outside BERTH_HOST_VOLUME_ROOTS");
+	snprintf(opts, sizeof(opts), "{\"type\":\"ext4\",\"device\":\"%s/allowed/img\"}", base);
+	refused(&c, opts, -ENOTBLK, "not a block device");
+	CHECK(strcmp(slurp(p("other/f")), "secret\n") == 0);
+
+	/* Allowed: bound from inside the root, read-only as asked, nosuid,nodev. */
+	snprintf(json, sizeof(json), "{\"volumes\":[{\"name\":\"d\",\"dockerVolumeConfiguration\":"
+		 "{\"scope\":\"task\",\"driverOpts\":{\"type\":\"none\",\"device\":\"%s/allowed/data\","
+		 "\"o\":\"bind,ro\"}}},{\"name\":\"t\",\"dockerVolumeConfiguration\":{\"scope\":\"task\","
+		 "\"driverOpts\":{\"type\":\"tmpfs\",\"device\":\"tmpfs\",\"o\":\"size=1m\"}}}],"
+		 "\"containerDefinitions\":[{\"name\":\"c\",\"mountPoints\":["
+		 "{\"sourceVolume\":\"d\",\"containerPath\":\"/d\"},"
+		 "{\"sourceVolume\":\"t\",\"containerPath\":\"/t\"}]}]}", base);
+	parse(json, &s);
+	MUST(vol_task_prepare(&c, &s, "t1", &t, E));
+	MUST(start_ctr(&t, "c", "root", &run, E));
+	CHECK(strcmp(slurp(p("root/d/f")), "mine\n") == 0);
+	CHECK(put(p("root/d/w"), "x") == -EROFS);
+	CHECK(statvfs(p("root/d"), &sv) == 0 && (sv.f_flag & ST_NOSUID) && (sv.f_flag & ST_NODEV));
+	CHECK(statvfs(p("root/t"), &sv) == 0 && (sv.f_flag & ST_NOSUID) && (sv.f_flag & ST_NODEV));
+	stop_ctr(&run);
+	MUST(vol_task_release(&t, E));
+	CHECK(count_mounts_under(p("state/")) == 0);
+	CHECK(store_empty());
+	vol_spec_free(&s);
+
+	/* Mount time checks again: a volume made before the list was set (or
+	 * with a device swapped for a symlink since) does not mount. */
+	CHECK_OK(vol_store_open(p("state"), &st));
+	kv[0].value = "/etc";
+	CHECK_OK(vol_store_create(&st, "old", &m, NULL, NULL));
+	CHECK(vol_store_acquire(&st, &c, "old", "t2", path, sizeof(path)) == -EPERM);
+	snprintf(path, sizeof(path), "%s/allowed/data", base);
+	kv[0].value = path;
+	CHECK_OK(vol_store_create(&st, "swapped", &m, NULL, NULL));
+	sh("mv %s/allowed/data %s/allowed/data.was && ln -s %s/other %s/allowed/data", base, base, base, base);
+	CHECK(vol_store_acquire(&st, &c, "swapped", "t2", path, sizeof(path)) == -EPERM);
+	CHECK(count_mounts_under(p("state/")) == 0);
+	CHECK(vol_store_remove(&st, "old") == 0 && vol_store_remove(&st, "swapped") == 0);
+	vol_store_close(&st);
+	vol_cfg_free(&c);
+}
+
 /* A failing attach undoes the mounts it made. */
 static void t_attach_failure(void)
 {
@@ -813,6 +934,7 @@ NS_TEST(seeding)
 NS_TEST(named_and_task_scope)
 NS_TEST(shared_rules)
 NS_TEST(efs)
+NS_TEST(driver_allow_list)
 NS_TEST(attach_failure)
 NS_TEST(cycles)
 NS_TEST(pivot)
@@ -830,6 +952,7 @@ int main(void)
 		cmocka_unit_test(test_named_and_task_scope),
 		cmocka_unit_test(test_shared_rules),
 		cmocka_unit_test(test_efs),
+		cmocka_unit_test(test_driver_allow_list),
 		cmocka_unit_test(test_attach_failure),
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_pivot),
