@@ -101,6 +101,8 @@ struct atask {
 	bool ran;                     /* reached RUNNING */
 	bool check;                   /* look at the store's view again (queued work) */
 	bool done;                    /* STOPPED reported: only cleanup is left */
+	bool spawning;                /* a helper process is starting the shim */
+	bool recheck;                 /* process again once the shim is up */
 	struct loop_timer *retry;     /* re-attach after a lost stream */
 };
 

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,7 +264,7 @@ static void attach(struct atask *t)
 {
 	int fd;
 
-	if (t->done || t->watch_fd >= 0)
+	if (t->done || t->watch_fd >= 0 || t->spawning)
 		return;
 	fd = connect_shim(t);
 	if (fd >= 0 && send_line(fd, "{\"op\":\"watch\"}\n") == 0 &&
@@ -439,6 +440,54 @@ static void fail_start(struct atask *t, const cJSON *task, const char *reason)
 	agent_task_cleanup(t->a, t->id);
 }
 
+static void on_spawned(struct loop *l, pid_t pid, const siginfo_t *info, void *data)
+{
+	_cleanup_(cJSON_Deletep) cJSON *task = NULL, *td = NULL;
+	struct atask *t = data;
+	struct err e = ERR_INIT;
+	char msg[256];
+
+	(void)l;
+	(void)pid;
+	t->spawning = false;
+	if (info && info->si_code == CLD_EXITED && info->si_status == 0) {
+		log_info("task %s: shim started", t->id);
+		attach(t);
+		if (t->recheck)
+			atask_process(t);   /* e.g. StopTask came while it was starting */
+		return;
+	}
+	snprintf(msg, sizeof(msg), "CannotStartContainerError: starting the task's shim: %s",
+		 info && info->si_code == CLD_EXITED ? strerror(info->si_status) : "killed");
+	if (control_task_for_agent(t->a->ctl, t->cluster, t->id, &task, &td, &e) == 0)
+		fail_start(t, task, msg);
+}
+
+/* shim_spawn() waits until the shim has detached; a helper process waits
+ * for it so the daemon's loop never does. */
+static int spawn_async(struct atask *t, const char *dir, struct err *e)
+{
+	pid_t pid = fork();
+	int r;
+
+	if (pid < 0)
+		return err_set(e, -errno, "CannotStartContainerError: fork");
+	if (pid == 0) {
+		sigset_t none;
+
+		/* The daemon's signalfd blocks signals: the shim must not inherit that. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		r = shim_spawn(t->a->berth_path, dir);
+		_exit(r < 0 ? (-r & 0xff) : 0);
+	}
+	r = loop_add_pid(t->a->loop, pid, on_spawned, t);
+	if (r < 0)
+		return err_set(e, r, "CannotStartContainerError: watch the shim's start");
+	t->spawning = true;
+	return 0;
+}
+
 static void start(struct atask *t, const cJSON *task, const cJSON *td)
 {
 	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions"), *d;
@@ -471,18 +520,11 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 	if (!rep || !cJSON_AddNumberToObject(rep, "pullStoppedAt", now_sec()) || report(t, rep) < 0)
 		goto fail;
 	r = write_spec(t, task, td, p, n, &e);
-	if (r >= 0) {
-		r = shim_spawn(t->a->berth_path, dir);
-		if (r < 0)
-			err_set(&e, r, "CannotStartContainerError: starting the task's shim");
-	}
+	if (r >= 0)
+		r = spawn_async(t, dir, &e);
 	release_prepared(p, n);
-	if (r < 0) {
+	if (r < 0)
 		fail_start(t, task, e.msg[0] ? e.msg : "CannotStartContainerError");
-		return;
-	}
-	log_info("task %s: shim started", t->id);
-	attach(t);
 	return;
 fail:
 	release_prepared(p, n);
@@ -538,6 +580,9 @@ void atask_process(struct atask *t)
 	int r;
 
 	t->check = false;
+	t->recheck = t->spawning;
+	if (t->spawning)
+		return;
 	r = control_task_for_agent(t->a->ctl, t->cluster, t->id, &task, &td, &e);
 	if (r < 0) {
 		if (r != -ENOENT)
