@@ -286,6 +286,7 @@ static int prep_docker(struct vol_task *t, const struct vol_def *v, struct vol_s
 		r = vol_store_create(&t->store, src->store_name, &v->driver_opts, &v->labels, t->id);
 		if (r < 0 && r != -EEXIST)
 			return err_set(e, r, "volume '%s': create '%s'", v->name, src->store_name);
+		src->created = r == 0;
 	} else {
 		snprintf(src->store_name, sizeof(src->store_name), "%s", v->name);
 		if ((r = shared_check(t, v, e)) < 0)
@@ -434,18 +435,23 @@ static int release_one(struct vol_task *t, size_t i)
 {
 	const struct vol_def *v = &t->spec->vols[i];
 	struct vol_src *src = &t->src[i];
+	/* A scope=task volume goes with the task, also when prepare made it
+	 * and then failed to mount it (nothing else can hold a use of it). */
+	bool remove = v->kind == VOL_DOCKER && v->scope == VOL_SCOPE_TASK &&
+		      (src->acquired || src->created);
 	int r = 0;
 
 	if (src->fd >= 0)
 		close(src->fd);
 	src->fd = -1;
-	if (!src->acquired)
-		return 0;
-	src->acquired = false;
-	if (v->kind == VOL_EFS)
-		return efs_release(t, v->fs_id);
-	r = vol_store_release(&t->store, src->store_name, t->id);
-	if (r == 0 && v->scope == VOL_SCOPE_TASK)
+	src->created = false;
+	if (src->acquired) {
+		src->acquired = false;
+		if (v->kind == VOL_EFS)
+			return efs_release(t, v->fs_id);
+		r = vol_store_release(&t->store, src->store_name, t->id);
+	}
+	if (r == 0 && remove)
 		r = vol_store_remove(&t->store, src->store_name);
 	return r == -ENOENT ? 0 : r;
 }

@@ -228,6 +228,7 @@ struct vol_src {                 /* per vol_def, same index */
 	char path[PATH_MAX];     /* the same, for messages */
 	bool seedable;           /* new empty task/named volume: seed once */
 	bool acquired;           /* holds a use (named volume or shared fs) */
+	bool created;            /* prepare created this scope=task named volume */
 	char store_name[VOL_NAME_MAX + 1];   /* VOL_DOCKER */
 };
 

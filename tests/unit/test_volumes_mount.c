@@ -747,6 +747,40 @@ static void t_driver_allow_list(void)
 	vol_cfg_free(&c);
 }
 
+/* A scope=task volume whose driver mount fails is removed again: prepare
+ * made it, nobody else can use it (its name comes from the task id). */
+static void t_driver_failure(void)
+{
+	static const char *const bad[] = {
+		"{\"type\":\"tmpfs\",\"device\":\"tmpfs\",\"o\":\"nosuchoption=1\"}",
+		"{\"type\":\"bogusfs\"}",
+	};
+	struct vol_cfg c;
+	struct vol_spec s;
+	struct vol_task t;
+	struct err e = ERR_INIT;
+	char json[1024];
+
+	env_reset();
+	MUST(vol_cfg_from_env(&c, E));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* alone, and after a good one that prepare must undo as well */
+		snprintf(json, sizeof(json), "{\"family\":\"f\",\"revision\":1,\"volumes\":["
+			 "{\"name\":\"ok\",\"dockerVolumeConfiguration\":{\"scope\":\"task\",\"driverOpts\":"
+			 "{\"type\":\"tmpfs\",\"device\":\"tmpfs\",\"o\":\"size=1m\"}}},"
+			 "{\"name\":\"bad\",\"dockerVolumeConfiguration\":{\"scope\":\"task\",\"driverOpts\":%s}}]}",
+			 bad[i]);
+		parse(json, &s);
+		CHECK(vol_task_prepare(&c, &s, "t1", &t, &e) < 0);
+		CHECK(strstr(e.msg, "volume 'bad'") != NULL);
+		err_clear(&e);
+		CHECK(store_empty());
+		CHECK(count_mounts_under(base) == 0);
+		vol_spec_free(&s);
+	}
+	vol_cfg_free(&c);
+}
+
 /* A failing attach undoes the mounts it made. */
 static void t_attach_failure(void)
 {
@@ -935,6 +969,7 @@ NS_TEST(named_and_task_scope)
 NS_TEST(shared_rules)
 NS_TEST(efs)
 NS_TEST(driver_allow_list)
+NS_TEST(driver_failure)
 NS_TEST(attach_failure)
 NS_TEST(cycles)
 NS_TEST(pivot)
@@ -953,6 +988,7 @@ int main(void)
 		cmocka_unit_test(test_shared_rules),
 		cmocka_unit_test(test_efs),
 		cmocka_unit_test(test_driver_allow_list),
+		cmocka_unit_test(test_driver_failure),
 		cmocka_unit_test(test_attach_failure),
 		cmocka_unit_test(test_cycles),
 		cmocka_unit_test(test_pivot),
