@@ -98,5 +98,7 @@ int img_user_count(struct img_store *s, const char *digest);
 int img_name_escape(const char *name, char *buf, size_t size);
 int img_name_unescape(const char *esc, char *buf, size_t size);
 
-/* Removes DIRFD/NAME and everything below it (never following symlinks). */
+/* Removes DIRFD/NAME and everything below it (never following symlinks),
+ * at any depth with a bounded number of open descriptors; stops at the
+ * first error and returns it. */
 int img_rm_rf_at(int dirfd, const char *name);

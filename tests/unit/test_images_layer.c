@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -348,6 +349,39 @@ static void test_replace_dir_same_layer(void **state)
 	assert_string_equal(slurp(f, "c/after"), "y");
 }
 
+/* A layer nested as deep as PATH_MAX allows unpacks and is removed again
+ * with only 64 descriptors allowed. */
+static void test_deep_layer(void **state)
+{
+	struct fix *f = *state;
+	static char deep[PATH_MAX];
+	struct ent ents[] = { { F, deep, "bottom" } };
+	struct err e = ERR_INIT;
+	struct rlimit old, low;
+	char path[128];
+	int fd, r, r2;
+	size_t k = 0;
+
+	while (k + 2 < PATH_MAX - 16) {
+		deep[k++] = 'd';
+		deep[k++] = '/';
+	}
+	memcpy(deep + k, "f", 2);
+	fd = make_tar(ents, 1, 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	r = img_layer_unpack(fd, f->layerfd, &e);
+	r2 = img_rm_rf_at(f->layerfd, "d");
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	close(fd);
+	assert_int_equal(r, 0);
+	assert_int_equal(r2, 0);
+	snprintf(path, sizeof(path), "%s/layer", f->dir);
+	assert_int_equal(count_entries(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -357,6 +391,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zstd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace_dir_same_layer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deep_layer, setup, teardown),
 	};
 
 	if (geteuid() != 0) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -187,6 +188,67 @@ static void test_long_names(void **state)
 	assert_int_equal(count_dir(f, "tmp"), 0);
 }
 
+/* Builds DEPTH nested directories "d" under DIR; each level also holds a
+ * file, a sibling directory with a file, and a symlink to OUTSIDE. */
+static void make_deep(const char *dir, int depth, const char *outside)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	assert_true(fd >= 0);
+	for (int i = 0; i < depth; i++) {
+		int next, ffd;
+
+		assert_int_equal(mkdirat(fd, "s", 0700), 0);
+		ffd = openat(fd, "s/f", O_WRONLY | O_CREAT, 0600);
+		assert_true(ffd >= 0);
+		close(ffd);
+		ffd = openat(fd, "f", O_WRONLY | O_CREAT, 0600);
+		assert_true(ffd >= 0);
+		close(ffd);
+		assert_int_equal(symlinkat(outside, fd, "l"), 0);
+		assert_int_equal(mkdirat(fd, "d", 0700), 0);
+		next = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		assert_true(next >= 0);
+		close(fd);
+		fd = next;
+	}
+	close(fd);
+}
+
+/* Removal holds a bounded number of descriptors, whatever the depth: with
+ * only 64 allowed, a tree 3000 deep still goes entirely, and nothing is
+ * followed through a symlink. */
+static void test_rm_rf_deep(void **state)
+{
+	struct fix *f = *state;
+	char deep[128], outside[128], keep[160];
+	struct rlimit old, low;
+	int dfd = open(f->dir, O_RDONLY | O_DIRECTORY), r;
+
+	snprintf(deep, sizeof(deep), "%s/deep", f->dir);
+	snprintf(outside, sizeof(outside), "%s/outside", f->dir);
+	snprintf(keep, sizeof(keep), "%s/keep", outside);
+	assert_int_equal(mkdir(deep, 0700), 0);
+	assert_int_equal(mkdir(outside, 0700), 0);
+	assert_int_equal(mkdir(keep, 0700), 0);
+	make_deep(deep, 3000, outside);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	r = img_rm_rf_at(dfd, "deep");
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(access(deep, F_OK), -1);
+	assert_int_equal(access(keep, F_OK), 0);
+	/* Plain files and missing names. */
+	assert_int_equal(img_rm_rf_at(dfd, "deep"), 0);
+	close(openat(dfd, "file", O_WRONLY | O_CREAT, 0600));
+	assert_int_equal(img_rm_rf_at(dfd, "file"), 0);
+	assert_int_equal(faccessat(dfd, "file", F_OK, 0), -1);
+	close(dfd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +256,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_users, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rm_rf_deep, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
