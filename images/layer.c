@@ -8,9 +8,12 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -24,11 +27,25 @@
 #define WHITEOUT_PREFIX ".wh."
 #define OPAQUE_MARKER ".wh..wh..opq"
 
+/* Caps against decompression bombs (a few KiB of gzip can expand to
+ * terabytes): file data declared by a layer, and its number of entries. */
+#define UNPACKED_MAX_DEFAULT (16ULL << 30)
+#define ENTRIES_MAX_DEFAULT 1000000ULL
+#define FREE_MARGIN_MAX (256ULL << 20)   /* left free on the store's filesystem */
+
+struct unpack_limits {
+	uint64_t bytes_max, entries_max;
+	bool by_free_space;           /* bytes_max is the free space, less the margin */
+	uint64_t margin;
+};
+
 struct unpack {
 	struct archive *a;
 	int rootfd;
 	char parent_path[PATH_MAX];   /* cache: the last parent opened */
 	int parent_fd;
+	struct unpack_limits lim;
+	uint64_t bytes, entries;      /* so far */
 	struct err *e;
 };
 
@@ -204,6 +221,9 @@ static int write_data(struct unpack *u, int fd, int64_t size)
 	while ((r = archive_read_data_block(u->a, &buf, &len, &off)) == ARCHIVE_OK) {
 		const char *p = buf;
 
+		/* The size was counted against the caps: never write past it. */
+		if (off < 0 || (uint64_t)off + len > (uint64_t)size)
+			return -EFBIG;
 		while (len > 0) {
 			ssize_t n = pwrite(fd, p, len, off);
 
@@ -362,6 +382,91 @@ static const char *reason(int r, const char *raw)
 	}
 }
 
+/* "123", "64K", "1M", "16G", "1T" (powers of 1024). */
+static int parse_size(const char *s, uint64_t *ret)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	const char *u;
+	char *end;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -errno;
+	if (*end) {
+		u = strchr(units, *end & ~0x20);
+		if (!u || end[1])
+			return -EINVAL;
+		shift = 10 * (int)(u - units + 1);
+	}
+	if (v > UINT64_MAX >> shift)
+		return -ERANGE;
+	*ret = (uint64_t)v << shift;
+	return 0;
+}
+
+static int limit_from_env(const char *name, uint64_t def, uint64_t *ret, struct err *e)
+{
+	const char *v = getenv(name);
+
+	*ret = def;
+	if (v && *v && parse_size(v, ret) < 0)
+		return err_setx(e, -EINVAL, "%s='%s': expected a number, optionally with K, M, G or T",
+				name, v);
+	return 0;
+}
+
+/* The caps from the environment, the bytes one also never past the free
+ * space of ROOTFD's filesystem less a margin (1/20 of it, at most 256 MiB). */
+static int limits_init(struct unpack_limits *l, int rootfd, struct err *e)
+{
+	struct statvfs sv;
+	uint64_t avail;
+	int r = limit_from_env("BERTH_IMAGE_MAX_UNPACKED", UNPACKED_MAX_DEFAULT, &l->bytes_max, e);
+
+	if (r == 0)
+		r = limit_from_env("BERTH_IMAGE_MAX_ENTRIES", ENTRIES_MAX_DEFAULT, &l->entries_max, e);
+	if (r < 0)
+		return r;
+	if (fstatvfs(rootfd, &sv) < 0)
+		return err_set(e, -errno, "unpack layer: free space");
+	l->margin = (uint64_t)sv.f_blocks * sv.f_frsize / 20;
+	if (l->margin > FREE_MARGIN_MAX)
+		l->margin = FREE_MARGIN_MAX;
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	avail = avail > l->margin ? avail - l->margin : 0;
+	l->by_free_space = avail < l->bytes_max;
+	if (l->by_free_space)
+		l->bytes_max = avail;
+	return 0;
+}
+
+/* Counts ENT against the caps before anything of it is written. */
+static int count_entry(struct unpack *u, struct archive_entry *ent, const char *raw)
+{
+	int64_t size = archive_entry_size(ent);
+	const struct unpack_limits *l = &u->lim;
+
+	if (++u->entries > l->entries_max)
+		return err_setx(u->e, -EFBIG, "unpack layer: more than %llu entries (BERTH_IMAGE_MAX_ENTRIES)",
+				(unsigned long long)l->entries_max);
+	if (archive_entry_filetype(ent) != AE_IFREG || archive_entry_hardlink(ent) || size <= 0)
+		return 0;
+	if ((uint64_t)size <= l->bytes_max && u->bytes <= l->bytes_max - (uint64_t)size) {
+		u->bytes += (uint64_t)size;
+		return 0;
+	}
+	if (l->by_free_space)
+		return err_setx(u->e, -EFBIG, "unpack layer: entry '%s' (%lld bytes) would leave less than %llu bytes free on the image store's filesystem",
+				raw, (long long)size, (unsigned long long)l->margin);
+	return err_setx(u->e, -EFBIG, "unpack layer: entry '%s' (%lld bytes) takes the layer past %llu bytes unpacked (BERTH_IMAGE_MAX_UNPACKED)",
+			raw, (long long)size, (unsigned long long)l->bytes_max);
+}
+
 int img_layer_unpack(int blobfd, int rootfd, struct err *e)
 {
 	_cleanup_(archive_freep) struct archive *a = archive_read_new();
@@ -371,6 +476,9 @@ int img_layer_unpack(int blobfd, int rootfd, struct err *e)
 
 	if (!a)
 		return err_set(e, -ENOMEM, "unpack layer");
+	r = limits_init(&u.lim, rootfd, e);
+	if (r < 0)
+		return r;
 	u.a = a;
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
@@ -380,6 +488,11 @@ int img_layer_unpack(int blobfd, int rootfd, struct err *e)
 		char path[PATH_MAX];
 		const char *raw = archive_entry_pathname(ent);
 
+		r = count_entry(&u, ent, raw ?: "");
+		if (r < 0) {
+			forget_parent(&u);
+			return r;
+		}
 		r = clean_path(raw, path, sizeof(path));
 		if (r == 0)
 			r = unpack_entry(&u, ent, path);

@@ -10,6 +10,13 @@
  * trusted.overlay.opaque=y on the directory.  Owners, modes, xattrs (but
  * never trusted.overlay.*, which would let a layer forge overlay metadata),
  * device nodes, fifos, symlinks and hard links within the layer are kept.
+ *
+ * Decompression bombs: the file data a layer declares is capped by
+ * BERTH_IMAGE_MAX_UNPACKED (bytes, K/M/G/T suffixes; default 16G) and
+ * never goes past the free space of the target filesystem less a margin
+ * (1/20 of it, at most 256 MiB); its entries by BERTH_IMAGE_MAX_ENTRIES
+ * (default 1000000).  Each is checked before the entry is written, so a
+ * refused layer (-EFBIG) never holds more than the cap.
  */
 #pragma once
 

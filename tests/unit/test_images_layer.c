@@ -13,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -382,6 +385,152 @@ static void test_deep_layer(void **state)
 	assert_int_equal(count_entries(path), 0);
 }
 
+/* A gzip'd tar of NFILES files of SIZE zero bytes each, written straight
+ * to a memfd: a few KiB that unpack to NFILES * SIZE. */
+static int make_bomb(int nfiles, size_t size)
+{
+	static const char zeros[65536];
+	struct archive *a = archive_write_new();
+	int fd = memfd_create("bomb", MFD_CLOEXEC);
+
+	archive_write_set_format_pax_restricted(a);
+	archive_write_add_filter_gzip(a);
+	assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
+	for (int i = 0; i < nfiles; i++) {
+		struct archive_entry *e = archive_entry_new();
+		char name[32];
+
+		snprintf(name, sizeof(name), "zero%04d", i);
+		archive_entry_set_pathname(e, name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)size);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		for (size_t done = 0; done < size; done += sizeof(zeros))
+			archive_write_data(a, zeros, size - done < sizeof(zeros) ? size - done : sizeof(zeros));
+		archive_entry_free(e);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+/* Bytes of data now under the layer directory. */
+static long long layer_bytes(struct fix *f)
+{
+	char cmd[160];
+	FILE *p;
+	long long n = -1;
+
+	snprintf(cmd, sizeof(cmd), "find %s/layer -type f -printf '%%s\\n' | awk '{s+=$1} END {print s+0}'", f->dir);
+	p = popen(cmd, "r");
+	if (fscanf(p, "%lld", &n) != 1)
+		n = -1;
+	pclose(p);
+	return n;
+}
+
+static void empty_layer(struct fix *f)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s/layer/*", f->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int unpack_bomb(struct fix *f, int nfiles, size_t size, struct err *e)
+{
+	int fd = make_bomb(nfiles, size), r;
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(st.st_size < 1 << 20);   /* small on the wire */
+	r = img_layer_unpack(fd, f->layerfd, e);
+	close(fd);
+	return r;
+}
+
+/* Decompression bombs: the unpacked bytes and the entries are capped
+ * (BERTH_IMAGE_MAX_UNPACKED, BERTH_IMAGE_MAX_ENTRIES); the layer never
+ * holds more than the cap. */
+static void test_bomb(void **state)
+{
+	struct fix *f = *state;
+	struct err e = ERR_INIT;
+
+	setenv("BERTH_IMAGE_MAX_UNPACKED", "1M", 1);
+	/* One 64 MiB file: refused before any of it is written. */
+	assert_int_equal(unpack_bomb(f, 1, 64 << 20, &e), -EFBIG);
+	print_message("# %s\n", e.msg);
+	assert_non_null(strstr(e.msg, "BERTH_IMAGE_MAX_UNPACKED"));
+	assert_int_equal(layer_bytes(f), 0);
+	err_clear(&e);
+	/* Forty 64 KiB files: stops at the one that crosses 1 MiB. */
+	assert_int_equal(unpack_bomb(f, 40, 64 << 10, &e), -EFBIG);
+	assert_non_null(strstr(e.msg, "zero0016"));
+	assert_true(layer_bytes(f) <= 1 << 20);
+	err_clear(&e);
+	/* Exactly at the cap is fine. */
+	empty_layer(f);
+	assert_int_equal(unpack_bomb(f, 16, 64 << 10, &e), 0);
+	assert_int_equal(layer_bytes(f), 1 << 20);
+
+	empty_layer(f);
+	setenv("BERTH_IMAGE_MAX_UNPACKED", "1G", 1);
+	setenv("BERTH_IMAGE_MAX_ENTRIES", "100", 1);
+	assert_int_equal(unpack_bomb(f, 200, 0, &e), -EFBIG);
+	print_message("# %s\n", e.msg);
+	assert_non_null(strstr(e.msg, "more than 100 entries"));
+	assert_true(count_entries(f->dir) <= 100 + 2);   /* + layer/, canary/ */
+	err_clear(&e);
+
+	setenv("BERTH_IMAGE_MAX_UNPACKED", "lots", 1);
+	assert_int_equal(unpack_bomb(f, 1, 0, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "BERTH_IMAGE_MAX_UNPACKED='lots'"));
+	err_clear(&e);
+	setenv("BERTH_IMAGE_MAX_UNPACKED", "99999999999T", 1);
+	assert_int_equal(unpack_bomb(f, 1, 0, &e), -EINVAL);
+	unsetenv("BERTH_IMAGE_MAX_UNPACKED");
+	unsetenv("BERTH_IMAGE_MAX_ENTRIES");
+}
+
+/* Without a cap set, the free space of the filesystem is the cap: on an
+ * 8 MiB tmpfs (in a private mount namespace) 16 MiB of zeros are refused
+ * at the file that would leave less than the margin free. */
+static void test_bomb_free_space(void **state)
+{
+	struct fix *f = *state;
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct err e = ERR_INIT;
+		char mnt[96];
+		int fd, r;
+
+		snprintf(mnt, sizeof(mnt), "%s/canary", f->dir);
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("tmpfs", mnt, "tmpfs", 0, "size=8m") < 0)
+			_exit(2);
+		fd = open(mnt, O_RDONLY | O_DIRECTORY);
+		unsetenv("BERTH_IMAGE_MAX_UNPACKED");
+		{
+			int bomb = make_bomb(16, 1 << 20);
+
+			r = img_layer_unpack(bomb, fd, &e);
+			close(bomb);
+		}
+		printf("# %s\n", e.msg);
+		fflush(stdout);
+		_exit(r == -EFBIG && strstr(e.msg, "zero0007") && strstr(e.msg, "free on the image store") ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +541,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_zstd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace_dir_same_layer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deep_layer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bomb, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bomb_free_space, setup, teardown),
 	};
 
 	if (geteuid() != 0) {
