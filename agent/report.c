@@ -64,9 +64,13 @@ int report_from_status(const cJSON *st, cJSON **ret)
 	for (size_t i = 0; i < ARRAY_SIZE(copied); i++)
 		if (!copy(r, st, copied[i]))
 			return -ENOMEM;
-	/* The shim's containers all stopped when it says stoppedAt. */
+	/* The shim's containers all stopped when it says stoppedAt; stopping
+	 * began no later (an essential exit goes straight to stopped). */
 	if (cJSON_IsNumber(stopped) &&
 	    !cJSON_AddNumberToObject(r, "executionStoppedAt", stopped->valuedouble))
+		return -ENOMEM;
+	if (cJSON_IsNumber(stopped) && !get(r, "stoppingAt") &&
+	    !cJSON_AddNumberToObject(r, "stoppingAt", stopped->valuedouble))
 		return -ENOMEM;
 	cJSON_ArrayForEach(c, get(st, "containers")) {
 		if (!str(c, "name"))

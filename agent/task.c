@@ -116,12 +116,19 @@ static int report(struct atask *t, const cJSON *rep)
 	return r;
 }
 
-static void report_status_only(struct atask *t, enum task_status s)
+/* A step with no work of its own; once stopping, it carries the time the
+ * stop began (FULL's), so the implied stamps never come after the real ones. */
+static void report_step(struct atask *t, enum task_status s, const cJSON *full)
 {
 	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
+	const cJSON *stopping = cJSON_GetObjectItemCaseSensitive(full, "stoppingAt");
 
-	if (rep && cJSON_AddStringToObject(rep, "lastStatus", task_status_name(s)))
-		report(t, rep);
+	if (!rep || !cJSON_AddStringToObject(rep, "lastStatus", task_status_name(s)))
+		return;
+	if (s >= TASK_DEACTIVATING && cJSON_IsNumber(stopping) &&
+	    !cJSON_AddNumberToObject(rep, "stoppingAt", stopping->valuedouble))
+		return;
+	report(t, rep);
 }
 
 /* A shim status object -> the lifecycle steps in between, then the status. */
@@ -141,7 +148,7 @@ static void apply_status(struct atask *t, const cJSON *st)
 	if ((enum task_status)to > t->reported) {
 		n = report_steps(t->reported, (enum task_status)to, t->ran, steps);
 		for (size_t i = 0; i < n; i++)
-			report_status_only(t, steps[i]);
+			report_step(t, steps[i], rep);
 	}
 	if (report(t, rep) == 0 && (enum task_status)to > t->reported)
 		t->reported = (enum task_status)to;
