@@ -349,3 +349,26 @@ task_id() {
 	! grep -q " $DTMP" /proc/self/mountinfo
 	[ "$(describe "$t" | jq -r '.containers[0].exitCode')" = 0 ]
 }
+
+@test "tasks: kill -9 mid-RunTask leaves no duplicate and no half-started task" {
+	register mid 'sleep 600'
+	for round in 1 2 3; do
+		t=$(aws_ecs run-task --task-definition mid | jq -r '.tasks[0].taskArn')
+		daemon_kill9
+		tasks_daemon_start
+		# whatever the moment of the kill: RUNNING once, or settled as STOPPED
+		for i in $(seq 1 200); do
+			s=$(describe "$t" | jq -r .lastStatus)
+			[ "$s" = RUNNING ] || [ "$s" = STOPPED ] && break
+			sleep 0.05
+		done
+		[ "$s" = RUNNING ] || [ "$(describe "$t" | jq -r .stopCode)" = TaskFailedToStart ]
+		if [ "$s" = RUNNING ]; then
+			[ "$(pgrep -c -f -- "--task-dir $RUN_DIR/tasks/$(task_id "$t")\$" || true)" -ge 1 ]
+		fi
+	done
+	# every RUNNING task has its shim; a task dir without a task is none of them
+	for t in $(aws_ecs list-tasks | jq -r '.taskArns[]'); do
+		[ -e "$RUN_DIR/tasks/$(task_id "$t")/shim.pid" ]
+	done
+}
