@@ -574,7 +574,7 @@ static int parse_atom(struct parser *p, uint32_t *ret)
 	return add_node(p, N_ATOM, (uint32_t)(q->n_atoms - 1), 0, ret);
 }
 
-static int parse_or(struct parser *p, uint32_t *ret);
+static int parse_level(struct parser *p, size_t level, uint32_t *ret);
 
 static int parse_not(struct parser *p, uint32_t *ret)
 {
@@ -591,7 +591,7 @@ static int parse_not(struct parser *p, uint32_t *ret)
 			r = add_node(p, N_NOT, child, 0, ret);
 	} else if (peek(p, 0) == '(') {
 		p->pos++;
-		r = parse_or(p, ret);
+		r = parse_level(p, 0, ret);
 		if (r >= 0) {
 			skip_ws(p);
 			if (peek(p, 0) != ')')
@@ -606,34 +606,32 @@ static int parse_not(struct parser *p, uint32_t *ret)
 	return r;
 }
 
-static int parse_and(struct parser *p, uint32_t *ret)
-{
-	uint32_t l, rr;
-	int r;
+/* The binary levels, loosest first: "a or b and c" is "a or (b and c)". */
+static const struct {
+	const char *sym, *word;
+	enum node_kind kind;
+} levels[] = {
+	{ "||", "or", N_OR },
+	{ "&&", "and", N_AND },
+};
 
-	r = parse_not(p, &l);
-	for (skip_ws(p); r >= 0 && at_bool_op(p, "&&", "and"); skip_ws(p)) {
-		eat_bool_op(p, "and");
-		r = parse_not(p, &rr);
-		if (r >= 0)
-			r = add_node(p, N_AND, l, rr, &l);
-	}
-	if (r >= 0)
-		*ret = l;
-	return r;
+static int parse_operand(struct parser *p, size_t level, uint32_t *ret)
+{
+	return level + 1 < ARRAY_SIZE(levels) ? parse_level(p, level + 1, ret) : parse_not(p, ret);
 }
 
-static int parse_or(struct parser *p, uint32_t *ret)
+/* operand { op operand }, left-associative. */
+static int parse_level(struct parser *p, size_t level, uint32_t *ret)
 {
 	uint32_t l, rr;
 	int r;
 
-	r = parse_and(p, &l);
-	for (skip_ws(p); r >= 0 && at_bool_op(p, "||", "or"); skip_ws(p)) {
-		eat_bool_op(p, "or");
-		r = parse_and(p, &rr);
+	r = parse_operand(p, level, &l);
+	for (skip_ws(p); r >= 0 && at_bool_op(p, levels[level].sym, levels[level].word); skip_ws(p)) {
+		eat_bool_op(p, levels[level].word);
+		r = parse_operand(p, level, &rr);
 		if (r >= 0)
-			r = add_node(p, N_OR, l, rr, &l);
+			r = add_node(p, levels[level].kind, l, rr, &l);
 	}
 	if (r >= 0)
 		*ret = l;
@@ -679,7 +677,7 @@ int cql_compile(const char *expr, struct cql **ret, size_t *ret_pos, struct err 
 	if (!q)
 		return err_set(e, -ENOMEM, "compile expression");
 	p.q = q;
-	r = parse_or(&p, &q->root);
+	r = parse_level(&p, 0, &q->root);
 	if (r < 0)
 		return r;
 	skip_ws(&p);
