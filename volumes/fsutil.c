@@ -252,20 +252,31 @@ int vol_mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-int vol_dir_empty(int fd)
+DIR *vol_opendir_at(int fd)
 {
 	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d;
+
+	if (dfd < 0)
+		return NULL;
+	d = fdopendir(dfd);
+	if (!d) {
+		int saved = errno;
+
+		close(dfd);
+		errno = saved;
+	}
+	return d;
+}
+
+int vol_dir_empty(int fd)
+{
+	DIR *d = vol_opendir_at(fd);
 	struct dirent *de;
 	int r = 1;
 
-	if (dfd < 0)
+	if (!d)
 		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return -errno;
-	}
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
 			r = 0;

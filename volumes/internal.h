@@ -1,6 +1,7 @@
 /* volumes/internal.h - helpers shared inside volumes/ only. */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -40,6 +41,9 @@ int vol_fs_mount(const char *type, const char *device, const char *o, const char
  * modes, owners, times, symlinks and (where both sides have them) xattrs.
  * Never follows a symlink.  Existing entries in DST are left alone. */
 int vol_copy_tree(int src_fd, int dst_fd);
+/* A new directory stream over the directory FD (which stays open and
+ * keeps its offset); NULL with errno set. */
+DIR *vol_opendir_at(int fd);
 /* 1 if the directory FD has no entries, 0 if it has, or -errno. */
 int vol_dir_empty(int fd);
 

@@ -146,21 +146,15 @@ static int copy_entry(int sdir, int ddir, const char *name, unsigned depth)
 
 static int copy_dir(int src, int dst, unsigned depth)
 {
-	int dfd;
 	DIR *d;
 	struct dirent *de;
 	int r = 0;
 
 	if (depth > MAX_DEPTH)
 		return -ELOOP;
-	dfd = openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
+	d = vol_opendir_at(src);
+	if (!d)
 		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return -errno;
-	}
 	while (r == 0 && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			r = copy_entry(dirfd(d), dst, de->d_name, depth);

@@ -73,6 +73,17 @@ void vol_store_close(struct vol_store *s)
 	s->lockfd = s->dirfd = -1;
 }
 
+/* EXPR, a call of a *_locked function, under the store's flock. */
+#define LOCKED(s, exclusive, expr)                          \
+	({                                                  \
+		int r_ = vol_store_lock(s, exclusive);      \
+		if (r_ == 0) {                              \
+			r_ = (expr);                        \
+			vol_store_unlock(s);                \
+		}                                           \
+		r_;                                         \
+	})
+
 int vol_store_lock(struct vol_store *s, bool exclusive)
 {
 	return flock(s->lockfd, exclusive ? LOCK_EX : LOCK_SH) < 0 ? -errno : 0;
@@ -200,13 +211,7 @@ undo:
 int vol_store_create(struct vol_store *s, const char *name, const struct vol_map *opts,
 		     const struct vol_map *labels, const char *task_owner)
 {
-	int r = vol_store_lock(s, true);
-
-	if (r < 0)
-		return r;
-	r = create_locked(s, name, opts, labels, task_owner);
-	vol_store_unlock(s);
-	return r;
+	return LOCKED(s, true, create_locked(s, name, opts, labels, task_owner));
 }
 
 static int inspect_locked(struct vol_store *s, const char *name, cJSON **ret)
@@ -235,13 +240,7 @@ static int inspect_locked(struct vol_store *s, const char *name, cJSON **ret)
 
 int vol_store_inspect(struct vol_store *s, const char *name, cJSON **ret)
 {
-	int r = vol_store_lock(s, false);
-
-	if (r < 0)
-		return r;
-	r = inspect_locked(s, name, ret);
-	vol_store_unlock(s);
-	return r;
+	return LOCKED(s, false, inspect_locked(s, name, ret));
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -251,25 +250,16 @@ static int str_cmp(const void *a, const void *b)
 
 static int list_locked(struct vol_store *s, char ***ret)
 {
-	int dfd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = vol_opendir_at(s->dirfd);
 	size_t n = 0, cap = 16;
-	char **v = calloc(cap + 1, sizeof(*v));
 	struct dirent *de;
-	DIR *d;
+	char **v;
+	int r = 0;
 
-	if (dfd < 0 || !v) {
-		free(v);
-		if (dfd >= 0)
-			close(dfd);
-		return dfd < 0 ? -errno : -ENOMEM;
-	}
-	d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		free(v);
-		return -ENOMEM;
-	}
-	while ((de = readdir(d))) {
+	if (!d)
+		return -errno;
+	v = calloc(cap + 1, sizeof(*v));
+	while (v && r == 0 && (de = readdir(d))) {
 		struct stat st;
 
 		if (!vol_name_valid(de->d_name) ||
@@ -278,17 +268,23 @@ static int list_locked(struct vol_store *s, char ***ret)
 		if (n == cap) {
 			char **nv = realloc(v, (cap * 2 + 1) * sizeof(*v));
 
-			if (!nv)
+			if (!nv) {
+				r = -ENOMEM;
 				break;
+			}
 			v = nv;
 			cap *= 2;
 		}
 		v[n] = strdup(de->d_name);
-		if (!v[n])
-			break;
-		v[++n] = NULL;
+		r = v[n] ? 0 : -ENOMEM;
+		if (r == 0)
+			v[++n] = NULL;
 	}
 	closedir(d);
+	if (!v || r < 0) {   /* never a silently shortened list */
+		vol_strv_free(v);
+		return -ENOMEM;
+	}
 	qsort(v, n, sizeof(*v), str_cmp);
 	*ret = v;
 	return 0;
@@ -296,13 +292,7 @@ static int list_locked(struct vol_store *s, char ***ret)
 
 int vol_store_list(struct vol_store *s, char ***ret)
 {
-	int r = vol_store_lock(s, false);
-
-	if (r < 0)
-		return r;
-	r = list_locked(s, ret);
-	vol_store_unlock(s);
-	return r;
+	return LOCKED(s, false, list_locked(s, ret));
 }
 
 static const char *opt(const cJSON *meta, const char *key)
@@ -349,13 +339,7 @@ static int acquire_locked(struct vol_store *s, const struct vol_cfg *c, const ch
 int vol_store_acquire(struct vol_store *s, const struct vol_cfg *c, const char *name,
 		      const char *user, char *ret_path, size_t size)
 {
-	int r = vol_store_lock(s, true);
-
-	if (r < 0)
-		return r;
-	r = acquire_locked(s, c, name, user, ret_path, size);
-	vol_store_unlock(s);
-	return r;
+	return LOCKED(s, true, acquire_locked(s, c, name, user, ret_path, size));
 }
 
 /* Unmounts the driver mount of an unused volume, if there is one. */
@@ -386,13 +370,7 @@ static int release_locked(struct vol_store *s, const char *name, const char *use
 
 int vol_store_release(struct vol_store *s, const char *name, const char *user)
 {
-	int r = vol_store_lock(s, true);
-
-	if (r < 0)
-		return r;
-	r = release_locked(s, name, user);
-	vol_store_unlock(s);
-	return r;
+	return LOCKED(s, true, release_locked(s, name, user));
 }
 
 static int remove_locked(struct vol_store *s, const char *name)
@@ -419,13 +397,7 @@ static int remove_locked(struct vol_store *s, const char *name)
 
 int vol_store_remove(struct vol_store *s, const char *name)
 {
-	int r = vol_store_lock(s, true);
-
-	if (r < 0)
-		return r;
-	r = remove_locked(s, name);
-	vol_store_unlock(s);
-	return r;
+	return LOCKED(s, true, remove_locked(s, name));
 }
 
 int vol_store_prune(struct vol_store *s, char ***ret_names)
@@ -489,22 +461,10 @@ static int seeded_locked(struct vol_store *s, const char *name, bool mark)
 
 int vol_store_mark_seeded(struct vol_store *s, const char *name)
 {
-	int r = vol_store_lock(s, true);
-
-	if (r < 0)
-		return r;
-	r = seeded_locked(s, name, true);
-	vol_store_unlock(s);
-	return r;
+	return LOCKED(s, true, seeded_locked(s, name, true));
 }
 
 int vol_store_is_seeded(struct vol_store *s, const char *name)
 {
-	int r = vol_store_lock(s, false);
-
-	if (r < 0)
-		return r;
-	r = seeded_locked(s, name, false);
-	vol_store_unlock(s);
-	return r;
+	return LOCKED(s, false, seeded_locked(s, name, false));
 }
