@@ -46,7 +46,7 @@ static int fetch_blob(struct img_store *s, struct reg_client *c, const struct im
 	r = img_blob_begin(s, &w);
 	if (r < 0)
 		return err_set(e, r, "create temporary blob");
-	r = reg_get_blob(c, d->digest, &w, o && o->progress ? forward_progress : NULL, &p, e);
+	r = reg_get_blob(c, d->digest, d->size, &w, o && o->progress ? forward_progress : NULL, &p, e);
 	if (r < 0) {
 		img_blob_abort(&w);
 		return r;
@@ -58,12 +58,12 @@ static int fetch_blob(struct img_store *s, struct reg_client *c, const struct im
 /* The manifest of REFERENCE (tag or digest), through an index if need be;
  * verified against WANT (the digest asked for) when given. */
 static int fetch_manifest(struct reg_client *c, const char *reference, const char *want,
-			  int depth, char **ret, size_t *ret_len, struct err *e)
+			  int64_t size, int depth, char **ret, size_t *ret_len, struct err *e)
 {
 	_cleanup_free_ char *json = NULL;
 	char digest[IMG_DIGEST_MAX];
 	size_t len;
-	int r = reg_get_manifest(c, reference, &json, &len, e);
+	int r = reg_get_manifest(c, reference, size, &json, &len, e);
 
 	if (r < 0)
 		return r;
@@ -83,7 +83,7 @@ static int fetch_manifest(struct reg_client *c, const char *reference, const cha
 			return err_setx(e, r, "image index has no linux/%s image", arch);
 		if (r < 0)
 			return err_setx(e, r, "malformed image index");
-		return fetch_manifest(c, pick.digest, pick.digest, depth + 1, ret, ret_len, e);
+		return fetch_manifest(c, pick.digest, pick.digest, pick.size, depth + 1, ret, ret_len, e);
 	}
 	*ret = TAKE_PTR(json);
 	*ret_len = len;
@@ -103,7 +103,7 @@ static int pull_locked(struct img_store *s, const struct img_ref *ref, const cha
 	if (r < 0)
 		return r;
 	r = fetch_manifest(&c, *ref->digest ? ref->digest : ref->tag,
-			   *ref->digest ? ref->digest : NULL, 0, &json, &len, e);
+			   *ref->digest ? ref->digest : NULL, -1, 0, &json, &len, e);
 	if (r == 0 && (r = img_manifest_parse(json, len, &m)) < 0)
 		err_setx(e, r, "registry '%s': malformed image manifest", ref->registry);
 	if (r == 0)

@@ -171,13 +171,60 @@ static char *find_credentials(const char *registry)
 	return creds;
 }
 
+struct membuf {
+	char *buf;
+	size_t len;
+};
+
+/* Where a response body goes, and how much of it may come. */
+struct sink {
+	struct reg_client *c;
+	struct membuf *mem;            /* either this ... */
+	struct img_blob_writer *w;     /* ... or this */
+	uint64_t max;                  /* bytes the content may have */
+	bool too_big;
+	int werr;
+	reg_progress_fn *progress;
+	void *data;
+};
+
+static long response_code(struct sink *s)
+{
+	long code = 0;
+
+	curl_easy_getinfo(s->c->curl, CURLINFO_RESPONSE_CODE, &code);
+	return code;
+}
+
+/* A 200 announcing more than the sink takes is refused before its body.
+ * (Not CURLOPT_MAXFILESIZE: that also trips on a 401's or a redirect's
+ * body, which may well be longer than a small blob.) */
+static bool content_too_long(struct sink *s, const char *v)
+{
+	uint64_t n;
+
+	return response_code(s) == 200 && parse_u64(v, &n) == 0 && n > s->max;
+}
+
 static size_t on_header(char *buf, size_t size, size_t n, void *data)
 {
-	struct reg_client *c = data;
+	struct sink *s = data;
+	struct reg_client *c = s->c;
 	size_t len = size * n, vlen;
 	const char *v;
 
-	if (len >= 17 && strncasecmp(buf, "WWW-Authenticate:", 17) == 0) {
+	if (len >= 15 && strncasecmp(buf, "Content-Length:", 15) == 0) {
+		char num[32];
+
+		v = buf + 15;
+		v += strspn(v, " \t");
+		vlen = strcspn(v, "\r\n");
+		snprintf(num, sizeof(num), "%.*s", (int)vlen, v);
+		if (content_too_long(s, num)) {
+			s->too_big = true;
+			return 0;
+		}
+	} else if (len >= 17 && strncasecmp(buf, "WWW-Authenticate:", 17) == 0) {
 		v = buf + 17;
 		v += strspn(v, " \t");
 		vlen = strcspn(v, "\r\n");
@@ -197,37 +244,23 @@ static size_t on_header(char *buf, size_t size, size_t n, void *data)
 	return len;
 }
 
-struct membuf {
-	char *buf;
-	size_t len, max;
-	bool too_big;
-};
-
-struct sink {
-	struct reg_client *c;
-	struct membuf *mem;            /* either this ... */
-	struct img_blob_writer *w;     /* ... or this */
-	int werr;
-	reg_progress_fn *progress;
-	void *data;
-};
-
 static size_t on_body(char *buf, size_t size, size_t n, void *data)
 {
 	struct sink *s = data;
 	size_t len = size * n;
-	long code = 0;
+	uint64_t sofar = s->w ? s->w->size : s->mem->len;
 
-	curl_easy_getinfo(s->c->curl, CURLINFO_RESPONSE_CODE, &code);
-	if (code != 200)
+	if (response_code(s) != 200)
 		return len;   /* error or redirect bodies are not content */
+	/* Stop at the first byte past the declared size: nothing more is
+	 * written or kept. */
+	if (len > s->max || sofar > s->max - len) {
+		s->too_big = true;
+		return 0;
+	}
 	if (s->w) {
 		s->werr = img_blob_write(s->w, buf, len);
 		return s->werr < 0 ? 0 : len;
-	}
-	if (s->mem->len + len > s->mem->max) {
-		s->mem->too_big = true;
-		return 0;
 	}
 	{
 		char *nb = realloc(s->mem->buf, s->mem->len + len + 1);
@@ -270,6 +303,7 @@ static int perform(struct reg_client *c, const char *url, const char *accept, st
 
 	c->challenge[0] = c->content_digest[0] = '\0';
 	c->status = 0;
+	sink->too_big = false;
 	curl_easy_reset(h);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -282,7 +316,7 @@ static int perform(struct reg_client *c, const char *url, const char *accept, st
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "berth");
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, sink);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, sink);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -302,8 +336,10 @@ static int perform(struct reg_client *c, const char *url, const char *accept, st
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
 	if (sink->werr < 0)
 		return err_set(e, sink->werr, "write blob");
-	if (sink->mem && sink->mem->too_big)
-		return err_setx(e, -EFBIG, "response from '%s' too large", url);
+	if (sink->too_big)
+		return err_setx(e, -EFBIG, "registry '%s': '%s' is longer than the %llu bytes %s",
+				c->registry, url, (unsigned long long)sink->max,
+				sink->w ? "its descriptor declares" : "allowed");
 	if (cr != CURLE_OK)
 		return err_setx(e, -EIO, "GET '%s': %s", url, curl_easy_strerror(cr));
 	return 0;
@@ -312,8 +348,8 @@ static int perform(struct reg_client *c, const char *url, const char *accept, st
 static int fetch_token(struct reg_client *c, struct err *e)
 {
 	char realm[512], service[256] = "", scope[512] = "", url[2048];
-	struct membuf mem = { .max = TOKEN_MAX };
-	struct sink sink = { .c = c, .mem = &mem };
+	struct membuf mem = { 0 };
+	struct sink sink = { .c = c, .mem = &mem, .max = TOKEN_MAX };
 	_cleanup_(cJSON_Deletep) cJSON *root = NULL;
 	const cJSON *tok;
 	char *es, *esc;
@@ -419,11 +455,12 @@ void reg_close(struct reg_client *c)
 	c->userpass = c->bearer = NULL;
 }
 
-int reg_get_manifest(struct reg_client *c, const char *reference, char **ret, size_t *ret_len,
-		     struct err *e)
+int reg_get_manifest(struct reg_client *c, const char *reference, int64_t size, char **ret,
+		     size_t *ret_len, struct err *e)
 {
-	struct membuf mem = { .max = MANIFEST_MAX };
-	struct sink sink = { .c = c, .mem = &mem };
+	struct membuf mem = { 0 };
+	struct sink sink = { .c = c, .mem = &mem,
+			     .max = size >= 0 && size < MANIFEST_MAX ? (uint64_t)size : MANIFEST_MAX };
 	char path[600];
 	int r;
 
@@ -438,12 +475,15 @@ int reg_get_manifest(struct reg_client *c, const char *reference, char **ret, si
 	return 0;
 }
 
-int reg_get_blob(struct reg_client *c, const char *digest, struct img_blob_writer *w,
+int reg_get_blob(struct reg_client *c, const char *digest, int64_t size, struct img_blob_writer *w,
 		 reg_progress_fn *progress, void *data, struct err *e)
 {
-	struct sink sink = { .c = c, .w = w, .progress = progress, .data = data };
+	struct sink sink = { .c = c, .w = w, .max = (uint64_t)size, .progress = progress,
+			     .data = data };
 	char path[600];
 
+	if (size < 0)
+		return err_setx(e, -EBADMSG, "registry '%s': blob %s has no declared size", c->registry, digest);
 	snprintf(path, sizeof(path), "%s/blobs/%s", c->repo, digest);
 	return get(c, path, NULL, &sink, e);
 }

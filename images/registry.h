@@ -28,12 +28,15 @@ struct reg_client {
 
 int reg_open(struct reg_client *c, const struct img_ref *r, struct err *e);
 void reg_close(struct reg_client *c);
-/* GETs /v2/<repo>/manifests/<REFERENCE>; RET is malloc'd (max 4 MiB). */
-int reg_get_manifest(struct reg_client *c, const char *reference, char **ret, size_t *ret_len,
-		     struct err *e);
+/* GETs /v2/<repo>/manifests/<REFERENCE>; RET is malloc'd: at most SIZE
+ * bytes (the descriptor's; -1 = unknown), never more than 4 MiB. */
+int reg_get_manifest(struct reg_client *c, const char *reference, int64_t size, char **ret,
+		     size_t *ret_len, struct err *e);
 typedef void reg_progress_fn(uint64_t done, uint64_t total, void *data);
-/* GETs /v2/<repo>/blobs/<DIGEST> into W (not committed). */
-int reg_get_blob(struct reg_client *c, const char *digest, struct img_blob_writer *w,
+/* GETs /v2/<repo>/blobs/<DIGEST> into W (not committed).  SIZE is the
+ * descriptor's: the transfer stops (-EFBIG) at the first byte past it, or
+ * before the body when the response announces more; < 0 is refused. */
+int reg_get_blob(struct reg_client *c, const char *digest, int64_t size, struct img_blob_writer *w,
 		 reg_progress_fn *progress, void *data, struct err *e);
 
 /* Pure helpers, unit-tested. */

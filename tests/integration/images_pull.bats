@@ -249,6 +249,25 @@ manifest_digest() {   # the digest of a layout's only manifest
 	[[ "$output" == *"not found"* ]]
 }
 
+@test "hostile registry: a blob longer than its descriptor is cut off at the declared size" {
+	local mode sent
+	for mode in oversize oversize-stream; do
+		start_proxy extra 5003 "$mode"
+		pull 127.0.0.1:5003/app:v1
+		[ "$status" -eq 1 ]
+		[[ "$output" == *"/v2/app/blobs/sha256:"*"is longer than the "*" bytes its descriptor declares"* ]]
+		# The client hung up at once: far less than the 64 MiB extra went
+		# out (what did is in socket buffers, never in the store).
+		sent=$(awk '$1 == "SENT" { if ($3 > m) m = $3 } END { print m + 0 }' "$REG/extra.requests")
+		[ "$sent" -gt 0 ]
+		[ "$sent" -lt $((16 << 20)) ]
+		[ -z "$(ls -A "$STORE/tmp")" ]
+		[ -z "$(ls -A "$STORE/tags")" ]
+		[ -z "$(ls -A "$STORE/blobs/sha256")" ]
+		stop extra
+	done
+}
+
 @test "kill -9 mid-pull leaves nothing usable; the next pull completes" {
 	start_proxy extra 5003 slow
 	ip netns exec "$NS" "$BERTH" image pull 127.0.0.1:5003/app:v1 >/dev/null 2>&1 &
