@@ -527,7 +527,11 @@ int shim_spawn(const char *berth_path, const char *task_dir)
 		return -errno;
 	if (pid == 0) {
 		int null_fd = open("/dev/null", O_RDONLY);
+		sigset_t none;
 
+		/* The caller's loop blocked signals for its signalfd. */
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
 		if (null_fd >= 0)
 			(void)dup2(null_fd, 0);
 		execv(argv[0], argv);

@@ -198,7 +198,9 @@ static void task_fields(struct shim *s, struct rt_spec *rs)
 
 	rs->cgroup_parent = t->cgroup_parent_task;
 	rs->cgroup_enforce = t->cgroup_enforce ? RT_ENFORCE_ON : RT_ENFORCE_OFF;
-	rs->pids_max = t->pids_limit ? t->pids_limit : CG_DEFAULT_PIDS_MAX;
+	/* A task pidsLimit is the task cgroup's alone: the containers' would
+	 * only hide which limit was hit. */
+	rs->pids_max = t->pids_limit ? 0 : CG_DEFAULT_PIDS_MAX;
 	rs->net = t->net == SHIM_NET_HOST ? RT_NET_HOST : RT_NET_JOIN;
 	rs->net_fd = s->net_fd;
 	rs->pid_ns = t->pid_mode == SHIM_NS_TASK ? RT_NS_JOIN :
