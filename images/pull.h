@@ -2,10 +2,14 @@
  *
  * Anonymous, basic and bearer-token auth (a 401's "WWW-Authenticate:
  * Bearer realm=...,service=...,scope=..." is followed to the token
- * endpoint).  Credentials come from BERTH_REGISTRY_AUTH ("user:pass" for
- * every registry, or "host=user:pass" entries separated by spaces/commas)
- * or the docker config (`auths` -> base64 "auth") at $DOCKER_CONFIG/
+ * endpoint).  Credentials come from BERTH_REGISTRY_AUTH: "host=user:pass"
+ * entries separated by spaces or commas, host as in the image reference
+ * ("registry.local:5000=bob:pw docker.io=alice:pw"); a bare "user:pass"
+ * entry applies only to BERTH_DEFAULT_REGISTRY, and only when that is set.
+ * Else the docker config (`auths` -> base64 "auth") at $DOCKER_CONFIG/
  * config.json, else $HOME/.docker/config.json, else /root/.docker/config.json.
+ * Credentials are sent only in answer to a challenge from that registry:
+ * basic ones after a 401 "Basic", to the token realm after a 401 "Bearer".
  * HTTPS always, except registries listed in BERTH_INSECURE_REGISTRIES.
  * Indexes resolve to linux/<this arch>; every blob's digest and size is
  * verified; blobs download under a per-blob lock, so concurrent pulls of

@@ -68,13 +68,16 @@ int reg_challenge_param(const char *challenge, const char *key, char *buf, size_
 	return -ENOENT;
 }
 
-int reg_auth_from_env(const char *env, const char *registry, char **ret)
+int reg_auth_from_env(const char *env, const char *registry, const char *default_registry,
+		      char **ret)
 {
 	const char *fallback = NULL;
 	size_t fallback_len = 0, rlen = strlen(registry);
 
 	if (!env)
 		return -ENOENT;
+	/* A bare "user:pass" names no registry: it may only go to the one
+	 * explicitly configured for bare image names. */
 	for (const char *p = env + strspn(env, ", \t\n"); *p; p += strspn(p, ", \t\n")) {
 		size_t n = strcspn(p, ", \t\n");
 		const char *eq = memchr(p, '=', n);
@@ -83,7 +86,8 @@ int reg_auth_from_env(const char *env, const char *registry, char **ret)
 			*ret = strndup(eq + 1, n - rlen - 1);
 			return *ret ? 0 : -ENOMEM;
 		}
-		if (!eq && memchr(p, ':', n) && !fallback) {
+		if (!eq && memchr(p, ':', n) && !fallback && default_registry &&
+		    strcmp(default_registry, registry) == 0) {
 			fallback = p;
 			fallback_len = n;
 		}
@@ -156,7 +160,8 @@ static char *find_credentials(const char *registry)
 	char *creds = NULL;
 	size_t len;
 
-	if (reg_auth_from_env(getenv("BERTH_REGISTRY_AUTH"), registry, &creds) == 0)
+	if (reg_auth_from_env(getenv("BERTH_REGISTRY_AUTH"), registry, getenv("BERTH_DEFAULT_REGISTRY"),
+			      &creds) == 0)
 		return creds;
 	if (dc && *dc)
 		snprintf(path, sizeof(path), "%s/config.json", dc);
@@ -292,9 +297,14 @@ static void curl_slist_freep(struct curl_slist **l)
 	curl_slist_free_all(*l);
 }
 
-/* One GET of URL into SINK with the current credentials. */
+/* What a request carries: to the registry, the bearer token it issued or
+ * basic credentials once it asked for them; to a token realm, basic
+ * credentials (asked for by the registry's Bearer challenge). */
+enum auth_to { AUTH_REGISTRY, AUTH_REALM };
+
+/* One GET of URL into SINK. */
 static int perform(struct reg_client *c, const char *url, const char *accept, struct sink *sink,
-		   bool send_auth, struct err *e)
+		   enum auth_to to, struct err *e)
 {
 	CURL *h = c->curl;
 	_cleanup_(curl_slist_freep) struct curl_slist *hdrs = NULL;
@@ -324,10 +334,10 @@ static int perform(struct reg_client *c, const char *url, const char *accept, st
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, sink->progress ? 0L : 1L);
 	if (accept)
 		hdrs = curl_slist_append(hdrs, accept);
-	if (send_auth && c->bearer) {
+	if (to == AUTH_REGISTRY && c->bearer) {
 		snprintf(authz, sizeof(authz), "Authorization: Bearer %s", c->bearer);
 		hdrs = curl_slist_append(hdrs, authz);
-	} else if (send_auth && c->userpass) {
+	} else if (c->userpass && (to == AUTH_REALM || c->basic)) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(h, CURLOPT_USERPWD, c->userpass);
 	}
@@ -370,7 +380,7 @@ static int fetch_token(struct reg_client *c, struct err *e)
 	curl_free(esc);
 	free(c->bearer);
 	c->bearer = NULL;
-	r = perform(c, url, NULL, &sink, true, e);
+	r = perform(c, url, NULL, &sink, AUTH_REALM, e);
 	if (r == 0 && c->status != 200)
 		r = err_setx(e, -EACCES, "registry '%s': token request refused (HTTP %ld)%s",
 			     c->registry, c->status, c->userpass ? "" : "; no credentials configured");
@@ -397,7 +407,7 @@ static int get(struct reg_client *c, const char *path, const char *accept, struc
 
 	snprintf(url, sizeof(url), "%s/v2/%s", c->base, path);
 	for (int attempt = 0;; attempt++) {
-		r = perform(c, url, accept, sink, true, e);
+		r = perform(c, url, accept, sink, AUTH_REGISTRY, e);
 		if (r < 0)
 			return r;
 		if (c->status != 401 || attempt > 0)
@@ -409,6 +419,9 @@ static int get(struct reg_client *c, const char *path, const char *accept, struc
 		} else if (strncasecmp(c->challenge, "Basic", 5) == 0) {
 			if (!c->userpass)
 				return err_setx(e, -EACCES, "registry '%s' requires credentials (BERTH_REGISTRY_AUTH or docker config)", c->registry);
+			if (c->basic)
+				break;   /* sent and refused */
+			c->basic = true;
 		} else {
 			break;
 		}

@@ -2,9 +2,13 @@
  *
  * Handles the auth dance: a request answered 401 is retried once with basic
  * credentials or a bearer token fetched from the realm the challenge names.
+ * Credentials are never sent unasked: basic ones go to the registry only
+ * after it answered 401 with a Basic challenge, and to a token realm only
+ * after a Bearer challenge.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +23,7 @@ struct reg_client {
 	char repo[256];
 	char registry[256];
 	char *userpass;             /* "user:pass" or NULL */
+	bool basic;                 /* it asked for basic auth: send userpass */
 	char *bearer;               /* token or NULL */
 	/* per request */
 	char challenge[1024];       /* last WWW-Authenticate */
@@ -42,7 +47,10 @@ int reg_get_blob(struct reg_client *c, const char *digest, int64_t size, struct 
 /* Pure helpers, unit-tested. */
 /* Finds KEY="value" (or KEY=value) in a WWW-Authenticate challenge. */
 int reg_challenge_param(const char *challenge, const char *key, char *buf, size_t size);
-/* Credentials "user:pass" for REGISTRY from a BERTH_REGISTRY_AUTH value. */
-int reg_auth_from_env(const char *env, const char *registry, char **ret);
+/* Credentials "user:pass" for REGISTRY from a BERTH_REGISTRY_AUTH value:
+ * its "REGISTRY=user:pass" entry, else a bare "user:pass" entry only when
+ * REGISTRY is DEFAULT_REGISTRY (BERTH_DEFAULT_REGISTRY; NULL: none). */
+int reg_auth_from_env(const char *env, const char *registry, const char *default_registry,
+		      char **ret);
 /* Credentials from a docker config.json text; -ENOENT when none match. */
 int reg_auth_from_docker_config(const char *json, size_t len, const char *registry, char **ret);

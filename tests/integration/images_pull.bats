@@ -164,13 +164,55 @@ manifest_digest() {   # the digest of a layout's only manifest
 	pull 127.0.0.1:5001/app:v1
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"token request refused (HTTP 401); no credentials configured"* ]]
+	# A bare user:pass is only for BERTH_DEFAULT_REGISTRY.
 	BERTH_REGISTRY_AUTH=alice:s3cret pull 127.0.0.1:5001/app:v1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no credentials configured"* ]]
+	BERTH_REGISTRY_AUTH=127.0.0.1:5001=alice:s3cret pull 127.0.0.1:5001/app:v1
 	[ "$status" -eq 0 ]
 	grep -q '^GET /token?service=berth-test&scope=repository%3Aapp%3Apull 200' "$REG/bearer.requests"
 	grep -q '^GET /v2/app/blobs/sha256:.* 200' "$REG/bearer.requests"
 	"$BERTH" image mount 127.0.0.1:5001/app:v1 "$CTR"
 	check_rootfs "$CTR/rootfs"
 	"$BERTH" image umount "$CTR"
+}
+
+@test "credentials go to no registry that did not ask, and never to another registry" {
+	local v1
+	v1=$(manifest_digest "$FIX/oci")
+	mkdir -p "$DOCKER_CONFIG"
+	printf '{"auths":{"127.0.0.1:5003":{"auth":"%s"}}}' "$(printf alice:s3cret | base64)" \
+		> "$DOCKER_CONFIG/config.json"
+	# A registry that never challenges gets no Authorization at all.
+	start_proxy extra 5003
+	BERTH_REGISTRY_AUTH="127.0.0.1:5003=alice:s3cret" pull 127.0.0.1:5003/app:v1
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^GET /v2/' "$REG/extra.requests")" -ge 5 ]
+	! grep -v ' -$' "$REG/extra.requests"
+	stop extra
+	# Registry B (5003) asks for basic auth; there are credentials only for
+	# A (5002), by host and bare with A the default registry: B gets none.
+	rm -rf "$BERTH_STATE_DIR" "$DOCKER_CONFIG"
+	start_proxy extra 5003 basic
+	BERTH_DEFAULT_REGISTRY=127.0.0.1:5002 BERTH_REGISTRY_AUTH="alice:s3cret 127.0.0.1:5002=alice:s3cret" \
+		pull 127.0.0.1:5003/app:v1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"registry '127.0.0.1:5003' requires credentials"* ]]
+	grep -q '^GET /v2/app/manifests/v1 401 -$' "$REG/extra.requests"
+	! grep -v ' -$' "$REG/extra.requests"
+	# The bare form does serve the default registry, for a bare name.
+	BERTH_DEFAULT_REGISTRY=127.0.0.1:5002 BERTH_REGISTRY_AUTH=alice:s3cret pull app:v1
+	[ "$status" -eq 0 ]
+	[ "$output" = "$v1" ]
+	# B's own credentials: the first request goes without, the retry after
+	# the Basic challenge with them, and later ones keep them.
+	: > "$REG/extra.requests"
+	rm -rf "$BERTH_STATE_DIR"
+	BERTH_REGISTRY_AUTH="127.0.0.1:5003=alice:s3cret" pull 127.0.0.1:5003/app:v1
+	[ "$status" -eq 0 ]
+	[ "$(head -n1 "$REG/extra.requests")" = "GET /v2/app/manifests/v1 401 -" ]
+	[ "$(sed -n 2p "$REG/extra.requests")" = "GET /v2/app/manifests/v1 200 Basic" ]
+	[ "$(grep -c ' 200 Basic$' "$REG/extra.requests")" -eq 5 ]   # manifest, config, 3 layers
 }
 
 @test "an image index with two architectures resolves to linux/$(dpkg --print-architecture)" {

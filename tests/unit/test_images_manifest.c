@@ -132,19 +132,27 @@ static void test_auth_env(void **state)
 	char *u = NULL;
 
 	(void)state;
-	assert_int_equal(reg_auth_from_env("a.io=x:1, b.io:5000=y:2", "b.io:5000", &u), 0);
+	assert_int_equal(reg_auth_from_env("a.io=x:1, b.io:5000=y:2", "b.io:5000", NULL, &u), 0);
 	assert_string_equal(u, "y:2");
 	free(u);
-	assert_int_equal(reg_auth_from_env("all:pw a.io=x:1", "c.io", &u), 0);
+	/* A bare user:pass goes only to the configured default registry ... */
+	assert_int_equal(reg_auth_from_env("all:pw a.io=x:1", "c.io", "c.io", &u), 0);
 	assert_string_equal(u, "all:pw");
 	free(u);
-	assert_int_equal(reg_auth_from_env("all:pw a.io=x:1", "a.io", &u), 0);
+	/* ... never to another one, nor anywhere when no default is set. */
+	assert_int_equal(reg_auth_from_env("all:pw a.io=x:1", "evil.example", "c.io", &u), -ENOENT);
+	assert_int_equal(reg_auth_from_env("all:pw", "c.io", NULL, &u), -ENOENT);
+	assert_int_equal(reg_auth_from_env("all:pw", "docker.io", NULL, &u), -ENOENT);
+	assert_int_equal(reg_auth_from_env("all:pw", "c.io:5000", "c.io", &u), -ENOENT);
+	/* A host entry wins over the bare one. */
+	assert_int_equal(reg_auth_from_env("all:pw a.io=x:1", "a.io", "a.io", &u), 0);
 	assert_string_equal(u, "x:1");
 	free(u);
-	assert_int_equal(reg_auth_from_env("a.io=x:1", "a.io:5000", &u), -ENOENT);
-	assert_int_equal(reg_auth_from_env("nocolon", "a.io", &u), -ENOENT);
-	assert_int_equal(reg_auth_from_env(NULL, "a.io", &u), -ENOENT);
-	assert_int_equal(reg_auth_from_env("", "a.io", &u), -ENOENT);
+	assert_int_equal(reg_auth_from_env("a.io=x:1", "a.io:5000", NULL, &u), -ENOENT);
+	assert_int_equal(reg_auth_from_env("a.io=x:1", "b.a.io", NULL, &u), -ENOENT);
+	assert_int_equal(reg_auth_from_env("nocolon", "a.io", "a.io", &u), -ENOENT);
+	assert_int_equal(reg_auth_from_env(NULL, "a.io", NULL, &u), -ENOENT);
+	assert_int_equal(reg_auth_from_env("", "a.io", "a.io", &u), -ENOENT);
 }
 
 static void test_docker_config(void **state)
