@@ -82,6 +82,21 @@ static void show_progress(const char *digest, uint64_t done, uint64_t total, voi
 		fputc('\n', stderr);
 }
 
+static const char PULL_USAGE[] =
+	"usage: berth image pull [-q] REF\n"
+	"Environment:\n"
+	"  BERTH_DEFAULT_REGISTRY     registry for bare names (default docker.io)\n"
+	"  BERTH_REGISTRY_AUTH        credentials: \"host=user:pass\" entries, separated by\n"
+	"                             spaces or commas; a bare \"user:pass\" entry is for\n"
+	"                             BERTH_DEFAULT_REGISTRY only (and only when it is set).\n"
+	"                             Else the docker config's \"auths\". Sent only when the\n"
+	"                             registry asks (401 Basic, or to its Bearer token realm)\n"
+	"  BERTH_INSECURE_REGISTRIES  hosts spoken to over plain HTTP; for all others token\n"
+	"                             realms and redirects must be HTTPS too\n"
+	"  BERTH_IMAGE_MAX_UNPACKED   cap on a layer's unpacked file data (default 16G;\n"
+	"                             never past the free space less a margin)\n"
+	"  BERTH_IMAGE_MAX_ENTRIES    cap on a layer's entries (default 1000000)\n";
+
 static int cmd_pull(int argc, char **argv)
 {
 	_cleanup_store_ struct img_store *s = NULL;
@@ -91,13 +106,17 @@ static int cmd_pull(int argc, char **argv)
 	int c;
 	bool quiet = false;
 
-	while ((c = getopt(argc, argv, "q")) != -1) {
+	while ((c = getopt(argc, argv, "qh")) != -1) {
+		if (c == 'h') {
+			fputs(PULL_USAGE, stdout);
+			return 0;
+		}
 		if (c != 'q')
 			return 2;
 		quiet = true;
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "usage: berth image pull [-q] REF\n");
+		fputs(PULL_USAGE, stderr);
 		return 2;
 	}
 	if (!quiet && isatty(STDERR_FILENO))

@@ -99,6 +99,20 @@ int reg_auth_from_env(const char *env, const char *registry, const char *default
 	return *ret ? 0 : -ENOMEM;
 }
 
+int reg_realm_check(const char *realm, bool insecure)
+{
+	if (strncasecmp(realm, "https://", 8) == 0 && realm[8])
+		return 0;
+	if (strncasecmp(realm, "http://", 7) == 0 && realm[7])
+		return insecure ? 0 : -EPERM;
+	return -EPROTO;
+}
+
+const char *reg_protocols(bool insecure)
+{
+	return insecure ? "http,https" : "https";
+}
+
 static int b64_decode(const char *in, char **ret)
 {
 	size_t n = strlen(in);
@@ -318,8 +332,8 @@ static int perform(struct reg_client *c, const char *url, const char *accept, st
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, reg_protocols(c->insecure));
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, reg_protocols(c->insecure));
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
@@ -350,6 +364,9 @@ static int perform(struct reg_client *c, const char *url, const char *accept, st
 		return err_setx(e, -EFBIG, "registry '%s': '%s' is longer than the %llu bytes %s",
 				c->registry, url, (unsigned long long)sink->max,
 				sink->w ? "its descriptor declares" : "allowed");
+	if (cr == CURLE_UNSUPPORTED_PROTOCOL && !c->insecure)
+		return err_setx(e, -EPERM, "GET '%s': %s (plain HTTP, redirects included, only for registries in BERTH_INSECURE_REGISTRIES)",
+				url, curl_easy_strerror(cr));
 	if (cr != CURLE_OK)
 		return err_setx(e, -EIO, "GET '%s': %s", url, curl_easy_strerror(cr));
 	return 0;
@@ -370,8 +387,12 @@ static int fetch_token(struct reg_client *c, struct err *e)
 	(void)reg_challenge_param(c->challenge, "service", service, sizeof(service));  /* optional */
 	if (reg_challenge_param(c->challenge, "scope", scope, sizeof(scope)) < 0)
 		snprintf(scope, sizeof(scope), "repository:%s:pull", c->repo);
-	if (strncmp(realm, "https://", 8) != 0 && strncmp(realm, "http://", 7) != 0)
-		return err_setx(e, -EPROTO, "registry '%s': bad token realm '%s'", c->registry, realm);
+	r = reg_realm_check(realm, c->insecure);
+	if (r == -EPERM)
+		return err_setx(e, r, "registry '%s': token realm '%s' is plain HTTP; allowed only for registries in BERTH_INSECURE_REGISTRIES",
+				c->registry, realm);
+	if (r < 0)
+		return err_setx(e, r, "registry '%s': bad token realm '%s'", c->registry, realm);
 	es = curl_easy_escape(c->curl, service, 0);
 	esc = curl_easy_escape(c->curl, scope, 0);
 	snprintf(url, sizeof(url), "%s%cservice=%s&scope=%s", realm, strchr(realm, '?') ? '&' : '?',
@@ -454,6 +475,7 @@ int reg_open(struct reg_client *c, const struct img_ref *r, struct err *e)
 		 img_ref_api_host(r->registry));
 	snprintf(c->repo, sizeof(c->repo), "%s", r->repo);
 	snprintf(c->registry, sizeof(c->registry), "%s", r->registry);
+	c->insecure = insecure;
 	c->userpass = find_credentials(r->registry);
 	return 0;
 }

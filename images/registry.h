@@ -24,6 +24,7 @@ struct reg_client {
 	char registry[256];
 	char *userpass;             /* "user:pass" or NULL */
 	bool basic;                 /* it asked for basic auth: send userpass */
+	bool insecure;              /* in BERTH_INSECURE_REGISTRIES: plain HTTP allowed */
 	char *bearer;               /* token or NULL */
 	/* per request */
 	char challenge[1024];       /* last WWW-Authenticate */
@@ -52,5 +53,11 @@ int reg_challenge_param(const char *challenge, const char *key, char *buf, size_
  * REGISTRY is DEFAULT_REGISTRY (BERTH_DEFAULT_REGISTRY; NULL: none). */
 int reg_auth_from_env(const char *env, const char *registry, const char *default_registry,
 		      char **ret);
+/* A token realm URL: https, or http only for an INSECURE registry (else
+ * -EPERM: credentials and the token would cross in clear); anything else
+ * -EPROTO. */
+int reg_realm_check(const char *realm, bool insecure);
+/* The URL schemes requests and their redirects may use (libcurl's list). */
+const char *reg_protocols(bool insecure);
 /* Credentials from a docker config.json text; -ENOENT when none match. */
 int reg_auth_from_docker_config(const char *json, size_t len, const char *registry, char **ret);

@@ -155,6 +155,25 @@ static void test_auth_env(void **state)
 	assert_int_equal(reg_auth_from_env("", "a.io", "a.io", &u), -ENOENT);
 }
 
+/* A plain-HTTP token realm or redirect only for an insecure registry. */
+static void test_realm_check(void **state)
+{
+	(void)state;
+	assert_int_equal(reg_realm_check("https://auth.example/token", false), 0);
+	assert_int_equal(reg_realm_check("https://auth.example/token", true), 0);
+	assert_int_equal(reg_realm_check("http://auth.example/token", false), -EPERM);
+	assert_int_equal(reg_realm_check("http://127.0.0.1:5001/token", true), 0);
+	assert_int_equal(reg_realm_check("HTTP://auth.example/token", false), -EPERM);
+	assert_int_equal(reg_realm_check("hTTpS://auth.example/token", false), 0);
+	assert_int_equal(reg_realm_check("ftp://auth.example/token", true), -EPROTO);
+	assert_int_equal(reg_realm_check("file:///etc/passwd", true), -EPROTO);
+	assert_int_equal(reg_realm_check("https://", false), -EPROTO);
+	assert_int_equal(reg_realm_check("", false), -EPROTO);
+	assert_int_equal(reg_realm_check("/token", false), -EPROTO);
+	assert_string_equal(reg_protocols(false), "https");
+	assert_string_equal(reg_protocols(true), "http,https");
+}
+
 static void test_docker_config(void **state)
 {
 	/* "alice:s3cret" and "bob:pw" in base64 */
@@ -188,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_index_pick),
 		cmocka_unit_test(test_challenge),
 		cmocka_unit_test(test_auth_env),
+		cmocka_unit_test(test_realm_check),
 		cmocka_unit_test(test_docker_config),
 	};
 
