@@ -30,22 +30,35 @@ LIBSRCS  := $(filter-out $(MAIN),$(SRCS))
 OBJS     := $(SRCS:%.c=$(BUILD)/obj/%.o)
 ASAN_OBJS := $(SRCS:%.c=$(BUILD)/asan/obj/%.o)
 ASAN_LIBOBJS := $(LIBSRCS:%.c=$(BUILD)/asan/obj/%.o)
+# berth-shim: the per-task shim alone, linked lean (no HTTP, SQLite, TLS
+# or image libraries) so each running task costs little memory (PSS).
+SHIM_SRCS := $(foreach d,lib cgroup policy,$(wildcard $(d)/*.c)) \
+             $(filter-out runtime/cmd_%.c,$(wildcard runtime/*.c)) $(MAIN)
+SHIM_OBJS := $(SHIM_SRCS:%.c=$(BUILD)/obj/%.o)
+SHIM_ASAN_OBJS := $(SHIM_SRCS:%.c=$(BUILD)/asan/obj/%.o)
+SHIM_LIBS := -Wl,--as-needed $(shell pkg-config --libs libseccomp libcap libcjson 2>/dev/null)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
 
 .PHONY: all asan unit test demo bench deps clean format
-all: $(BUILD)/berth
+all: $(BUILD)/berth $(BUILD)/berth-shim
 
 $(BUILD)/berth: $(OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/berth-shim: $(SHIM_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(SHIM_LIBS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-asan: $(BUILD)/asan/berth
+asan: $(BUILD)/asan/berth $(BUILD)/asan/berth-shim
 $(BUILD)/asan/berth: $(ASAN_OBJS)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/asan/berth-shim: $(SHIM_ASAN_OBJS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(SHIM_LIBS)
 
 $(BUILD)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
