@@ -190,7 +190,8 @@ static int read_status(struct atask *t, cJSON **ret)
 	return *ret ? 0 : -EBADMSG;
 }
 
-static bool shim_alive(struct atask *t)
+/* Whether the process named by the task dir's pid file NAME is alive. */
+static bool pidfile_alive(struct atask *t, const char *name)
 {
 	char path[PATH_MAX], buf[32];
 	_cleanup_close_ int dfd = -1;
@@ -198,13 +199,22 @@ static bool shim_alive(struct atask *t)
 
 	task_dir(t, path, sizeof(path));
 	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || read_file_at(dfd, "shim.pid", buf, sizeof(buf), NULL) < 0 ||
+	if (dfd < 0 || read_file_at(dfd, name, buf, sizeof(buf), NULL) < 0 ||
 	    parse_u64(buf, &pid) < 0 || pid < 2 || pid > INT32_MAX)
 		return false;
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
+/* The shim, or a start helper that outlived a daemon restart and may still
+ * bring one up. */
+static bool shim_alive(struct atask *t)
+{
+	return pidfile_alive(t, "shim.pid") || pidfile_alive(t, "starter.pid");
+}
+
 static void fail_start(struct atask *t, const cJSON *task, const char *reason);
+static void read_note(struct atask *t, const char *name, char *buf, size_t size);
+#define START_ERROR "start-error"      /* why the start failed (ECS reason text) */
 
 /* The stream is gone and nobody answers: settle the task from status.json. */
 static void settle_from_file(struct atask *t)
@@ -212,6 +222,7 @@ static void settle_from_file(struct atask *t)
 	_cleanup_(cJSON_Deletep) cJSON *st = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *task = NULL, *td = NULL;
 	struct err e = ERR_INIT;
+	char why[1024];
 	int r = read_status(t, &st);
 
 	if (r == 0) {
@@ -226,8 +237,10 @@ static void settle_from_file(struct atask *t)
 	/* No shim and not STOPPED: it died, or the start never finished. */
 	if (control_task_for_agent(t->a->ctl, t->cluster, t->id, &task, &td, &e) < 0)
 		return;
-	fail_start(t, task, r == 0 ? "TaskFailedToStart: the task's shim exited unexpectedly"
-				   : "TaskFailedToStart: the agent restarted while starting the task");
+	read_note(t, START_ERROR, why, sizeof(why));
+	fail_start(t, task, why[0] ? why
+			   : r == 0 ? "TaskFailedToStart: the task's shim exited unexpectedly"
+			   : "TaskFailedToStart: the agent restarted while starting the task");
 }
 
 static void on_watch(struct loop *l, int fd, uint32_t events, void *data);
@@ -447,16 +460,37 @@ static void fail_start(struct atask *t, const cJSON *task, const char *reason)
 	agent_task_cleanup(t->a, t->id);
 }
 
-static void on_spawned(struct loop *l, pid_t pid, const siginfo_t *info, void *data)
+/* What the start helper leaves in the task dir for the agent. */
+#define PULL_STOPPED "pull-stopped-at" /* when the images were ready */
+
+static void read_note(struct atask *t, const char *name, char *buf, size_t size)
 {
-	_cleanup_(cJSON_Deletep) cJSON *task = NULL, *td = NULL;
+	char dir[PATH_MAX];
+	_cleanup_close_ int dfd = -1;
+
+	buf[0] = '\0';
+	task_dir(t, dir, sizeof(dir));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || read_file_at(dfd, name, buf, size, NULL) < 0)
+		buf[0] = '\0';
+	if (dfd >= 0)
+		(void)unlinkat(dfd, name, 0);
+}
+
+static void on_started(struct loop *l, pid_t pid, const siginfo_t *info, void *data)
+{
+	_cleanup_(cJSON_Deletep) cJSON *task = NULL, *td = NULL, *rep = NULL;
 	struct atask *t = data;
 	struct err e = ERR_INIT;
-	char msg[256];
+	char msg[1024], when[64];
 
 	(void)l;
 	(void)pid;
 	t->spawning = false;
+	read_note(t, PULL_STOPPED, when, sizeof(when));
+	if (when[0] && (rep = cJSON_CreateObject()) &&
+	    cJSON_AddNumberToObject(rep, "pullStoppedAt", strtod(when, NULL)))
+		report(t, rep);
 	if (info && info->si_code == CLD_EXITED && info->si_status == 0) {
 		log_info("task %s: shim started", t->id);
 		attach(t);
@@ -464,78 +498,108 @@ static void on_spawned(struct loop *l, pid_t pid, const siginfo_t *info, void *d
 			atask_process(t);   /* e.g. StopTask came while it was starting */
 		return;
 	}
-	snprintf(msg, sizeof(msg), "CannotStartContainerError: starting the task's shim: %s",
-		 info && info->si_code == CLD_EXITED ? strerror(info->si_status) : "killed");
+	read_note(t, START_ERROR, msg, sizeof(msg));
+	if (!msg[0])
+		snprintf(msg, sizeof(msg), "CannotStartContainerError: the task's start helper %s",
+			 info && info->si_code == CLD_EXITED ? "failed" : "was killed");
 	if (control_task_for_agent(t->a->ctl, t->cluster, t->id, &task, &td, &e) == 0)
 		fail_start(t, task, msg);
 }
 
-/* shim_spawn() waits until the shim has detached; a helper process waits
- * for it so the daemon's loop never does. */
-static int spawn_async(struct atask *t, const char *dir, struct err *e)
+static void write_note(const char *dir, const char *name, const char *text)
+{
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0)
+		(void)write_file_create_at(dfd, name, text, strlen(text), 0600);
+}
+
+/* In the start helper: images -> rootfs, spec.json, the shim.  0 or -errno
+ * with the ECS reason in E. */
+static int start_work(struct atask *t, const cJSON *task, const cJSON *td, const char *dir,
+		      struct err *e)
+{
+	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions"), *d;
+	struct prepared p[SPEC_MAX_CONTAINERS];
+	char when[64];
+	size_t n = 0;
+	int r = 0;
+
+	memset(p, 0, sizeof(p));
+	cJSON_ArrayForEach(d, defs) {
+		if (n == SPEC_MAX_CONTAINERS)
+			break;
+		r = prepare_container(t, d, &p[n++], e);
+		if (r < 0)
+			break;
+	}
+	if (r >= 0) {
+		snprintf(when, sizeof(when), "%.3f\n", now_sec());
+		write_note(dir, PULL_STOPPED, when);
+		r = write_spec(t, task, td, p, n, e);
+	}
+	release_prepared(p, n);
+	if (r < 0)
+		return r;
+	r = shim_spawn(t->a->berth_path, dir);
+	return r < 0 ? err_set(e, r, "CannotStartContainerError: starting the task's shim") : 0;
+}
+
+/* Pulls, mounts and shim_spawn() may take long: a helper process does them,
+ * watched by the loop, so the daemon never waits. */
+static int start_async(struct atask *t, const cJSON *task, const cJSON *td, const char *dir,
+		       struct err *e)
 {
 	pid_t pid = fork();
 	int r;
 
 	if (pid < 0)
-		return err_set(e, -errno, "CannotStartContainerError: fork");
+		return err_set(e, -errno, "ResourceInitializationError: fork");
 	if (pid == 0) {
+		struct err ce = ERR_INIT;
+		char self[32];
 		sigset_t none;
+
+		/* A restarted agent waits for a helper that is still at work. */
+		snprintf(self, sizeof(self), "%d\n", (int)getpid());
+		write_note(dir, "starter.pid", self);
 
 		/* The daemon's signalfd blocks signals: the shim must not inherit that. */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		r = shim_spawn(t->a->berth_path, dir);
-		_exit(r < 0 ? (-r & 0xff) : 0);
+		r = start_work(t, task, td, dir, &ce);
+		if (r < 0)
+			write_note(dir, START_ERROR, ce.msg[0] ? ce.msg : "CannotStartContainerError");
+		_exit(r < 0 ? 1 : 0);
 	}
-	r = loop_add_pid(t->a->loop, pid, on_spawned, t);
+	r = loop_add_pid(t->a->loop, pid, on_started, t);
 	if (r < 0)
-		return err_set(e, r, "CannotStartContainerError: watch the shim's start");
+		return err_set(e, r, "ResourceInitializationError: watch the task's start");
 	t->spawning = true;
 	return 0;
 }
 
 static void start(struct atask *t, const cJSON *task, const cJSON *td)
 {
-	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions"), *d;
-	struct prepared p[SPEC_MAX_CONTAINERS];
 	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
 	char dir[PATH_MAX];         /* the task dir under $BERTH_RUN_DIR/tasks */
 	struct err e = ERR_INIT;
-	size_t n = 0;
 	int r;
 
-	memset(p, 0, sizeof(p));
 	r = mkdir_path(t->a->state_tasks, t->id, NULL, dir, sizeof(dir));
 	if (r < 0 || mkdir_path(t->a->run_tasks, t->id, NULL, dir, sizeof(dir)) < 0) {
 		fail_start(t, task, "ResourceInitializationError: cannot create the task's directories");
 		return;
 	}
 	if (!rep || !cJSON_AddStringToObject(rep, "lastStatus", "PENDING") ||
-	    !cJSON_AddNumberToObject(rep, "pullStartedAt", now_sec()) || report(t, rep) < 0)
-		goto fail;
-	t->reported = TASK_PENDING;
-	cJSON_ArrayForEach(d, defs) {
-		if (n == SPEC_MAX_CONTAINERS)
-			break;
-		r = prepare_container(t, d, &p[n++], &e);
-		if (r < 0)
-			goto fail;
+	    !cJSON_AddNumberToObject(rep, "pullStartedAt", now_sec()) || report(t, rep) < 0) {
+		fail_start(t, task, "ResourceInitializationError: out of memory");
+		return;
 	}
-	cJSON_Delete(rep);
-	rep = cJSON_CreateObject();
-	if (!rep || !cJSON_AddNumberToObject(rep, "pullStoppedAt", now_sec()) || report(t, rep) < 0)
-		goto fail;
-	r = write_spec(t, task, td, p, n, &e);
-	if (r >= 0)
-		r = spawn_async(t, dir, &e);
-	release_prepared(p, n);
+	t->reported = TASK_PENDING;
+	r = start_async(t, task, td, dir, &e);
 	if (r < 0)
-		fail_start(t, task, e.msg[0] ? e.msg : "CannotStartContainerError");
-	return;
-fail:
-	release_prepared(p, n);
-	fail_start(t, task, e.msg[0] ? e.msg : "ResourceInitializationError: out of memory");
+		fail_start(t, task, e.msg);
 }
 
 static bool started(struct atask *t)
