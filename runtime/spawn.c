@@ -20,10 +20,6 @@
 #include "lib/fileio.h"
 #include "runtime/spawn.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 /* The task's shared namespaces (the pid namespace is entered by the parent:
  * setns only moves the children of the caller into one).  The ipc namespace
  * comes before /dev/mqueue is mounted, which belongs to it. */
@@ -47,6 +43,22 @@ static int set_stdio(const struct rt_plan *p, struct rt_fail *f)
 		if (fd == i ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, i) < 0)
 			return rt_fail(f, errno, "set up stdio", NULL);
 	}
+	return 0;
+}
+
+/* Only stdin, stdout and stderr reach the container.  Closed for real, not
+ * just marked close-on-exec: with --init pid 1 never execs, and whatever it
+ * kept (the cgroup directory CLONE_INTO_CGROUP used, a caller's fds) would
+ * be reachable through /proc/1/fd by the container.  KEEP, the
+ * close-on-exec exec-status pipe, stays until exec (or init closes it). */
+static int close_inherited(int keep, struct rt_fail *f)
+{
+	unsigned int k = (unsigned int)keep;
+
+	if (keep > 3 && syscall(SYS_close_range, 3U, k - 1, 0) < 0)
+		return rt_fail(f, errno, "close inherited descriptors", NULL);
+	if (syscall(SYS_close_range, keep >= 3 ? k + 1 : 3U, ~0U, 0) < 0)
+		return rt_fail(f, errno, "close inherited descriptors", NULL);
 	return 0;
 }
 
@@ -106,9 +118,9 @@ static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struc
 	r = set_stdio(p, f);
 	if (r < 0)
 		return r;
-	/* Only stdin, stdout and stderr reach the container. */
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return rt_fail(f, errno, "close inherited descriptors", NULL);
+	r = close_inherited(sp->err_fd, f);
+	if (r < 0)
+		return r;
 	if (p->seccomp) {
 		r = seccomp_apply(p->seccomp);
 		if (r < 0)

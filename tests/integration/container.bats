@@ -84,6 +84,22 @@ expect_125() {
 	[ "${lines[0]}" = 1 ]
 }
 
+# Descriptors berth holds (the cgroup directory of CLONE_INTO_CGROUP, the
+# exec-status pipe) and ones its caller leaked (fd 9 here) must never reach
+# a container: with --init pid 1 never execs, so close-on-exec is not enough.
+@test "only stdin, stdout and stderr reach the container, with or without --init" {
+	run_c --init -- /bin/sh -c 'echo $(ls /proc/1/fd); echo $(ls /proc/self/fd)' 9</dev/null
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "0 1 2" ]
+	[ "${lines[1]}" = "0 1 2 3" ]   # 3: ls's own directory
+	run_c -- /bin/ls /proc/1/fd 9</dev/null
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "0 1 2 3" ]
+	BERTH_TEST_CLONE_FALLBACK=1 run_c --init -- /bin/ls /proc/1/fd 9</dev/null
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "0 1 2" ]
+}
+
 @test "hostname: --hostname, else the container name" {
 	run_c --hostname web-1 -- /bin/hostname
 	[ "$status" -eq 0 ]

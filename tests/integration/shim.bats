@@ -393,6 +393,15 @@ PY
 	nothing_left t14
 }
 
+@test "initProcessEnabled: the init (pid 1) and the command hold only stdio" {
+	task t16 "[$(ctr a "$(sh_argv 'echo $(ls /proc/1/fd); echo $(ls /proc/self/fd)')" \
+		'{"initProcessEnabled":true}')]"
+	start t16 9</dev/null
+	wait_exited t16
+	[ "$(logtext t16 a)" = $'0 1 2\n0 1 2 3' ]
+	nothing_left t16
+}
+
 @test "a bad spec.json fails the command with one line and creates nothing" {
 	mkdir -p "$RUN/tasks/bad"
 	for spec in 'not json' '{}' '{"taskId":"../x","stateDir":"/tmp","containers":[]}' \
