@@ -32,6 +32,11 @@ int rt_setup_dev(struct rt_fail *f);
 /* lo up in a fresh network namespace. (runtime/devices.c) */
 int rt_loopback_up(struct rt_fail *f);
 
+/* Every signal disposition back to the default, realtime ones included:
+ * what the caller ignored (a background shell job, a supervisor) must not
+ * reach the container.  Async-signal-safe. (runtime/spawn.c) */
+void rt_reset_signals(void);
+
 /* The container's pid 1 when it asked for an init (runtime/init.c): forks
  * PATH, forwards every signal to it, reaps every child and exits with its
  * status (128+N for signal N).  Returns only when the fork failed; an exec

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "runtime/child.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -37,9 +38,7 @@ static _Noreturn void exec_check(const struct shim_ctr *c)
 	extern char **environ;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	for (int sig = 1; sig < 32; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)signal(sig, SIG_DFL);
+	rt_reset_signals();
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	umask(022);

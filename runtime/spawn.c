@@ -46,6 +46,15 @@ static int set_stdio(const struct rt_plan *p, struct rt_fail *f)
 	return 0;
 }
 
+void rt_reset_signals(void)
+{
+	/* glibc keeps 32 and 33 for itself (sigaction says EINVAL): they hold
+	 * its own handlers, which exec resets anyway. */
+	for (int sig = 1; sig <= SIGRTMAX; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)signal(sig, SIG_DFL);
+}
+
 /* Only stdin, stdout and stderr reach the container.  Closed for real, not
  * just marked close-on-exec: with --init pid 1 never execs, and whatever it
  * kept (the cgroup directory CLONE_INTO_CGROUP used, a caller's fds) would
@@ -107,11 +116,7 @@ static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struc
 	r = rlimits_apply(s->ulimits, s->n_ulimits);
 	if (r < 0)
 		return rt_fail(f, -r, "set rlimits", NULL);
-	/* The parent blocked the signals it forwards; dispositions it inherited
-	 * as "ignored" (a background shell job) must not reach the container. */
-	for (int sig = 1; sig < 32; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)signal(sig, SIG_DFL); /* EINVAL for none of these */
+	rt_reset_signals();
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		return rt_fail(f, errno, "unblock signals", NULL);

@@ -262,6 +262,13 @@ expect_125() {
 	[ ! -e "$CGMOUNT/$BERTH_CGROUP_PARENT/bats-kill-$$" ]
 }
 
+@test "signals the caller ignored, realtime ones included, are not ignored in the container" {
+	run env --ignore-signal=USR1 --ignore-signal=RTMIN+3 --ignore-signal=RTMAX \
+		"$BERTH" container run --rootfs "$ROOTFS" -- /bin/grep SigIgn /proc/self/status
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'SigIgn:\t0000000000000000'* ]]
+}
+
 @test "TERM sent to berth reaches the container's pid 1" {
 	"$BERTH" container run --rootfs "$ROOTFS" -- /bin/sh -c \
 		'trap "echo got-TERM; exit 3" TERM; touch /tmp/bats-ready; sleep 100 & wait' \
