@@ -110,12 +110,14 @@ static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struc
 	umask(022);
 	if (chdir(s->workdir ? s->workdir : "/") < 0)
 		return rt_fail(f, errno, "chdir to workdir", s->workdir ? s->workdir : "/");
-	r = policy_switch_user_and_caps(p->uid, p->gid, p->caps);
-	if (r < 0)
-		return rt_fail(f, -r, "switch user and capabilities", s->user ? s->user : "root");
+	/* policy.h's order: rlimits while we still hold every capability,
+	 * then user and capabilities, then (below) seccomp last. */
 	r = rlimits_apply(s->ulimits, s->n_ulimits);
 	if (r < 0)
 		return rt_fail(f, -r, "set rlimits", NULL);
+	r = policy_switch_user_and_caps(p->uid, p->gid, p->caps);
+	if (r < 0)
+		return rt_fail(f, -r, "switch user and capabilities", s->user ? s->user : "root");
 	rt_reset_signals();
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)

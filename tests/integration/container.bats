@@ -236,6 +236,27 @@ expect_125() {
 	[ "${lines[1]}" = 456 ]
 }
 
+# rlimits are set before the user switch (policy.h's order, as runc does), so
+# the kernel checks the new user against RLIMIT_NPROC at the switch: a user
+# already over the limit cannot start the container's command.
+@test "--ulimit nproc counts the --user processes already running" {
+	setpriv --reuid 4321 --regid 4321 --clear-groups sleep 100 3>&- &
+	local p1=$!
+	setpriv --reuid 4321 --regid 4321 --clear-groups sleep 100 3>&- &
+	local p2=$!
+	for _ in $(seq 100); do [ "$(pgrep -u 4321 -c sleep)" -ge 2 ] && break; sleep 0.05; done
+	run_c --user 4321 --ulimit nproc=1 -- /bin/true
+	local st1=$status err1=$stderr
+	run_c --user 4321 --ulimit nproc=10 -- /bin/true
+	local st2=$status
+	kill "$p1" "$p2"
+	wait "$p1" "$p2" || true
+	echo "$st1 $err1"
+	[ "$st1" -eq 125 ]
+	[[ "$err1" == *"Resource temporarily unavailable"* ]]
+	[ "$st2" -eq 0 ]
+}
+
 @test "exit status is the container's" {
 	run_c -- /bin/sh -c 'exit 42'
 	[ "$status" -eq 42 ]
