@@ -93,3 +93,85 @@ tlogs() {
 	wait_status "$t" STOPPED
 	[ "$(describe "$t" | jq -r .stopCode)" = UserInitiated ]
 }
+
+@test "lifecycle: stop-task: a container trapping SIGTERM is killed after its stopTimeout, one that exits on it stops at once" {
+	# stubborn notes the SIGTERM and goes on; polite (sleep under the init)
+	# ends on it.  polite's stopTimeout is far beyond the wait below: were
+	# it not stopped at once by SIGTERM, the task could not be STOPPED.
+	reg stops "[$(cdef stubborn 'trap "echo got-term" TERM; echo ready; while :; do sleep 0.1; done' \
+			'{"stopTimeout":2,"linuxParameters":{"initProcessEnabled":true}}'),
+		$(cdef polite 'sleep 600' '{"stopTimeout":120,"linuxParameters":{"initProcessEnabled":true}}')]"
+	t=$(aws_ecs run-task --task-definition stops | jq -r '.tasks[0].taskArn')
+	wait_status "$t" RUNNING
+	for ((i = 0; i < 100; i++)); do [ "$(tlogs "$t" --container stubborn)" = ready ] && break; sleep 0.1; done
+	aws_ecs stop-task --task "$t" --reason "bats: stop" >/dev/null
+	wait_status "$t" STOPPED 300
+	d=$(describe "$t")
+	[ "$(jq -r '.stopCode, .stoppedReason' <<<"$d")" = $'UserInitiated\nbats: stop' ]
+	[ "$(jq -c '[.containers[] | [.name, .exitCode]] | sort' <<<"$d")" = '[["polite",143],["stubborn",137]]' ]
+	# stubborn had the SIGTERM first, and the SIGKILL only later
+	[ "$(tlogs "$t" --container stubborn)" = $'ready\ngot-term' ]
+}
+
+@test "lifecycle: a health check that starts failing turns the container and the task UNHEALTHY" {
+	# healthy while /tmp/ok exists in the container's rootfs; the test
+	# removes it from the host side
+	reg health "[$(cdef app 'touch /tmp/ok; exec sleep 600' \
+		'{"linuxParameters":{"initProcessEnabled":true},"healthCheck":{"command":["CMD-SHELL","test -e /tmp/ok"],"interval":5,"timeout":2,"retries":1}}'),
+		$(cdef side 'sleep 600' '{"essential":false,"linuxParameters":{"initProcessEnabled":true}}')]"
+	t=$(aws_ecs run-task --task-definition health | jq -r '.tasks[0].taskArn')
+	wait_task "$t" '.healthStatus == "HEALTHY" and (.containers[] | select(.name == "app") | .healthStatus == "HEALTHY")'
+	# the container without a check stays UNKNOWN and does not count
+	[ "$(describe "$t" | jq -r '.containers[] | select(.name == "side") | .healthStatus')" = UNKNOWN ]
+	rm "$(rootfs_of "$t" app)/tmp/ok"
+	wait_task "$t" '.healthStatus == "UNHEALTHY" and (.containers[] | select(.name == "app") | .healthStatus == "UNHEALTHY")'
+	[ "$(aws_ecs describe-tasks --tasks "$t" | jq -r '.tasks[0].healthStatus')" = UNHEALTHY ]
+	# unhealthy is reported, not acted on: the task still runs
+	[ "$(describe "$t" | jq -r .lastStatus)" = RUNNING ]
+}
+
+@test "lifecycle: json-file logs rotate at max-size and keep max-file files" {
+	reg rot "[$(cdef app 'i=0; while [ $i -lt 300 ]; do echo "line $i ----------------------------------------"; i=$((i+1)); done' \
+		'{"logConfiguration":{"logDriver":"json-file","options":{"max-size":"2k","max-file":"3"}}}')]"
+	t=$(aws_ecs run-task --task-definition rot | jq -r '.tasks[0].taskArn')
+	wait_status "$t" STOPPED
+	f=$(logfile "$t" app)
+	[ -e "$f" ] && [ -e "$f.1" ] && [ -e "$f.2" ]
+	[ ! -e "$f.3" ]
+	for g in "$f" "$f.1" "$f.2"; do
+		[ "$(stat -c %s "$g")" -le 2048 ]
+		jq -e '.stream == "stdout"' "$g" >/dev/null
+	done
+	run tlogs "$t"
+	[ "$status" -eq 0 ]
+	[ "$(tail -1 <<<"$output")" = "line 299 ----------------------------------------" ]
+	# the three files hold the last lines, contiguous, far fewer than 300
+	first=$(head -1 <<<"$output" | cut -d' ' -f2)
+	[ "$first" -gt 200 ]
+	[ "$(wc -l <<<"$output")" -eq $((300 - first)) ]
+}
+
+@test "lifecycle: berth logs --follow streams a running task's lines and ends with the task" {
+	# the container prints a line, waits for the test, prints another,
+	# waits again: the second line must reach the follower while it runs
+	reg follow "[$(cdef app 'echo first; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo second; echo err-line >&2; while [ ! -e /tmp/end ]; do sleep 0.1; done; echo last')]"
+	t=$(aws_ecs run-task --task-definition follow | jq -r '.tasks[0].taskArn')
+	wait_status "$t" RUNNING
+	out=$BATS_TEST_TMPDIR/follow.out
+	tlogs "$t" --follow > "$out" 2>&1 &
+	follower=$!
+	for ((i = 0; i < 200; i++)); do grep -qx first "$out" && break; sleep 0.1; done
+	grep -qx first "$out"
+	root=$(rootfs_of "$t" app)
+	touch "$root/tmp/go"
+	for ((i = 0; i < 200; i++)); do grep -qx second "$out" && break; sleep 0.1; done
+	[ "$(cat "$out")" = $'first\nsecond\nerr-line' ] || [ "$(cat "$out")" = $'first\nerr-line\nsecond' ]
+	kill -0 "$follower"
+	touch "$root/tmp/end"
+	rc=0
+	for ((i = 0; i < 300; i++)); do kill -0 "$follower" 2>/dev/null || break; sleep 0.1; done
+	wait "$follower" || rc=$?
+	[ "$rc" -eq 0 ]
+	[ "$(tail -1 "$out")" = last ]
+	[ "$(describe "$t" | jq -r .lastStatus)" = STOPPED ]
+}
