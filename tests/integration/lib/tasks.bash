@@ -129,7 +129,21 @@ rootfs_of() {
 	spec_of "$1" | jq -er --arg n "$2" '.containers[] | select(.name == $n) | .rootfs'
 }
 
-# shims_running: the pids of `berth shim` processes of this test's run dir.
+# shims_running: the pids of the shims of this test's run dir (a container
+# init forked by a shim keeps its command line: not counted).
 shims_running() {
-	pgrep -f -- "--task-dir $RUN_DIR/tasks/" || true
+	local all p
+	all=" $(pgrep -d ' ' -f -- "--task-dir $RUN_DIR/tasks/") "
+	for p in $all; do
+		[[ $all == *" $(ps -o ppid= -p "$p" | tr -d ' ') "* ]] || echo "$p"
+	done
+}
+
+# shims_of ARN: how many shims run for the task.
+shims_of() {
+	local p n=0
+	for p in $(shims_running); do
+		grep -qz -- "^$RUN_DIR/tasks/$(task_id "$1")\$" "/proc/$p/cmdline" 2>/dev/null && n=$((n + 1))
+	done
+	echo "$n"
 }

@@ -1,0 +1,118 @@
+#!/usr/bin/env bats
+# Tasks on the daemon's own host at scale (issue 5, Tests): live restore of
+# 20 running tasks across kill -9 of the daemon, kill -9 again mid-RunTask,
+# churn of run/stop cycles that must leave nothing behind, and bad input
+# that must create nothing.  Every test has its own daemon, state and
+# namespace.
+
+bats_require_minimum_version 1.5.0
+load lib/daemon
+load lib/tasks
+
+setup_file() { tasks_setup_file; }
+
+setup() {
+	[[ $BATS_TEST_DESCRIPTION == *churn* ]] && CLEANUP_WAIT=1s
+	tasks_setup
+}
+
+teardown() { tasks_teardown; }
+
+# pid_start PID: the process's start time (field 22 of stat): a pid and its
+# start time name one process, whatever pids were reused.
+pid_start() {
+	awk '{ sub(/.*\) /, ""); print $20 }' "/proc/$1/stat"
+}
+
+# pids_of ARN: "shim-pid:start container-pid:start..." of a task, from the
+# shim's pid file and its status.json.
+pids_of() {
+	local id p out
+	id=$(task_id "$1")
+	p=$(cat "$RUN_DIR/tasks/$id/shim.pid")
+	out="$p:$(pid_start "$p")"
+	for p in $(jq -r '.containers[].pid' "$RUN_DIR/tasks/$id/status.json"); do
+		[[ $p =~ ^[0-9]+$ ]] || return 1
+		out="$out $p:$(pid_start "$p")"
+	done
+	echo "$out"
+}
+
+# arns_where JQ-FILTER ARN...: the ARNs among those whose task satisfies it.
+arns_where() {
+	local f=$1
+	shift
+	api DescribeTasks "$(printf '%s\n' "$@" | jq -Rsc '{tasks: split("\n") | map(select(. != ""))}')" |
+		jq -r ".tasks[] | select($f) | .taskArn"
+}
+
+# wait_all JQ-FILTER ARN...: until every task satisfies it (bounded).
+wait_all() {
+	local f=$1 n i
+	shift
+	for ((i = 0; i < 600; i++)); do
+		n=$(arns_where "$f" "$@" | wc -l)
+		[ "$n" -eq $# ] && return 0
+		sleep 0.1
+	done
+	echo "only $n of $# tasks satisfy $f" >&2
+	return 1
+}
+
+@test "restore: 20 running tasks survive kill -9 of the daemon with the same pids; an exit during the outage keeps its code" {
+	reg keep "[$(cdef app 'exec sleep 600' '{"linuxParameters":{"initProcessEnabled":true}}')]"
+	reg ends "[$(cdef app 'while [ ! -e /tmp/die ]; do sleep 0.1; done; exit 7')]"
+	mapfile -t keep < <(api RunTask '{"taskDefinition":"keep","count":10}' | jq -r '.tasks[].taskArn')
+	mapfile -t -O 10 keep < <(api RunTask '{"taskDefinition":"keep","count":10}' | jq -r '.tasks[].taskArn')
+	[ "${#keep[@]}" -eq 20 ]
+	e=$(run_one ends)
+	wait_all '.lastStatus == "RUNNING"' "${keep[@]}" "$e"
+	declare -A before
+	for t in "${keep[@]}"; do
+		before[$t]=$(pids_of "$t")
+		[[ ${before[$t]} == *" "* ]]   # the shim and a container
+	done
+
+	daemon_kill9
+	# the ending task's container exits while nobody listens
+	touch "$(rootfs_of "$e" app)/tmp/die"
+	for ((i = 0; i < 200; i++)); do [ -e "$RUN_DIR/tasks/$(task_id "$e")/exited" ] && break; sleep 0.1; done
+	[ -e "$RUN_DIR/tasks/$(task_id "$e")/exited" ]
+	tasks_daemon_start
+
+	wait_status "$e" STOPPED
+	d=$(describe "$e")
+	[ "$(jq -r '.stopCode, .containers[0].exitCode' <<<"$d")" = $'EssentialContainerExited\n7' ]
+	[ "$(arns_where '.lastStatus == "RUNNING" and .desiredStatus == "RUNNING"' "${keep[@]}" | wc -l)" -eq 20 ]
+	for t in "${keep[@]}"; do
+		[ "$(pids_of "$t")" = "${before[$t]}" ]
+	done
+	# never started twice: one shim per running task, 21 task dirs
+	[ "$(shims_running | wc -l)" -eq 20 ]
+	[ "$(ls "$RUN_DIR/tasks" | wc -l)" -eq 21 ]
+	[ "$(api ListTasks '{}' | jq '.taskArns | length')" -eq 20 ]
+
+	# kill -9 again while a RunTask of 5 is being started
+	mapfile -t mid < <(api RunTask '{"taskDefinition":"keep","count":5}' | jq -r '.tasks[].taskArn')
+	[ "${#mid[@]}" -eq 5 ]
+	daemon_kill9
+	tasks_daemon_start
+	wait_all '.lastStatus == "RUNNING" or .lastStatus == "STOPPED"' "${mid[@]}"
+	for t in "${mid[@]}"; do
+		d=$(describe "$t")
+		if [ "$(jq -r .lastStatus <<<"$d")" = RUNNING ]; then
+			[ "$(shims_of "$t")" -eq 1 ]
+		else
+			# half-started is settled as a failed start: no shim, no mount
+			[ "$(jq -r .stopCode <<<"$d")" = TaskFailedToStart ]
+			[ "$(shims_of "$t")" -eq 0 ]
+			! grep -q "/tasks/$(task_id "$t")/" /proc/self/mountinfo
+		fi
+	done
+	running=$(api ListTasks '{}' | jq '.taskArns | length')
+	[ "$running" -ge 20 ]
+	[ "$(shims_running | wc -l)" -eq "$running" ]
+	for t in "${keep[@]}"; do
+		[ "$(pids_of "$t")" = "${before[$t]}" ]
+	done
+}
