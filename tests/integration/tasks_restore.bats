@@ -116,3 +116,75 @@ wait_all() {
 		[ "$(pids_of "$t")" = "${before[$t]}" ]
 	done
 }
+
+# task_cgroups: the names of every cgroup named like a task id, in every
+# hierarchy mounted.
+task_cgroups() {
+	find $(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) ~ /^cgroup2?$/) print $5; break } }' \
+		/proc/self/mountinfo | sort -u) -type d -regextype egrep -regex '.*/[0-9a-f]{32}' 2>/dev/null |
+		awk -F/ '{ print $NF }' | sort -u
+}
+
+# cycle WORKER N: N run/stop cycles of the churn task, one after the other;
+# the task ids go to ids.WORKER, a failure to failed.WORKER.
+cycle() {
+	local w=$1 n=$2 i t
+	for ((i = 0; i < n; i++)); do
+		t=$(run_one churn) || { echo "cycle $i: RunTask failed" > "$BATS_TEST_TMPDIR/failed.$w"; return 1; }
+		task_id "$t" >> "$BATS_TEST_TMPDIR/ids.$w"
+		wait_status "$t" RUNNING 600 > "$BATS_TEST_TMPDIR/failed.$w" 2>&1 || return 1
+		api StopTask "{\"task\":\"$t\"}" >/dev/null || { echo "cycle $i: StopTask failed" > "$BATS_TEST_TMPDIR/failed.$w"; return 1; }
+		wait_status "$t" STOPPED 600 > "$BATS_TEST_TMPDIR/failed.$w" 2>&1 || return 1
+		rm -f "$BATS_TEST_TMPDIR/failed.$w"
+	done
+}
+
+@test "churn: ${CHURN:=200} run/stop cycles leave no cgroup, mount, shim, process or file behind" {
+	reg churn "[$(cdef app 'exec sleep 600' '{"linuxParameters":{"initProcessEnabled":true}}')]"
+	# the daemon's descriptors once it has run a task (its lazily opened
+	# ones open then)
+	t=$(run_one churn)
+	wait_status "$t" RUNNING
+	# (a running task has a cgroup the check below would see)
+	task_cgroups | grep -qx "$(task_id "$t")"
+	api StopTask "{\"task\":\"$t\"}" >/dev/null
+	wait_status "$t" STOPPED
+	fds=$(ls "/proc/$DAEMON_PID/fd" | wc -l)
+
+	# two clients at once, as many cycles in all
+	cycle 1 $((CHURN / 2)) &
+	w1=$!
+	cycle 2 $((CHURN - CHURN / 2)) &
+	w2=$!
+	wait "$w1" || true
+	wait "$w2" || true
+	cat "$BATS_TEST_TMPDIR"/failed.* 2>/dev/null && false
+	cat "$BATS_TEST_TMPDIR"/ids.* > "$BATS_TEST_TMPDIR/ids"
+	[ "$(sort -u "$BATS_TEST_TMPDIR/ids" | wc -l)" -eq "$CHURN" ]
+	[ "$(api ListTasks '{"desiredStatus":"STOPPED","maxResults":100}' | jq '.taskArns | length')" -eq \
+		$((CHURN + 1 < 100 ? CHURN + 1 : 100)) ]
+	[ "$(api ListTasks '{}' | jq '.taskArns | length')" -eq 0 ]
+
+	# files: the task dirs go once stopped; host resources after the
+	# cleanup wait (1 s here)
+	for ((i = 0; i < 300; i++)); do
+		[ -z "$(ls "$RUN_DIR/tasks")" ] && [ -z "$(ls "$STATE_DIR/tasks")" ] && break
+		sleep 0.1
+	done
+	[ -z "$(ls "$RUN_DIR/tasks")" ]
+	[ -z "$(ls "$STATE_DIR/tasks")" ]
+	# shims and processes: only the daemon is left in its namespace, and no
+	# process anywhere has its root in this test's directories
+	[ -z "$(shims_running)" ]
+	[ "$(ip netns pids "$NS")" = "$DAEMON_PID" ]
+	for p in /proc/[0-9]*; do
+		[[ $(readlink "$p/root" 2>/dev/null) != "$DTMP"* ]] || { echo "process ${p#/proc/} left"; false; }
+	done
+	# mounts
+	! grep -F " $DTMP" /proc/self/mountinfo
+	# cgroups: none named after one of the tasks, in any hierarchy
+	task_cgroups > "$BATS_TEST_TMPDIR/cgroups"
+	[ -z "$(sort -u "$BATS_TEST_TMPDIR/ids" | comm -12 - "$BATS_TEST_TMPDIR/cgroups")" ]
+	# and the daemon holds no more descriptors than after the first task
+	[ "$(ls "/proc/$DAEMON_PID/fd" | wc -l)" -le "$fds" ]
+}
