@@ -188,3 +188,67 @@ cycle() {
 	# and the daemon holds no more descriptors than after the first task
 	[ "$(ls "/proc/$DAEMON_PID/fd" | wc -l)" -le "$fds" ]
 }
+
+# instance_usage: "runningTasksCount pendingTasksCount used-MEMORY used-CPU".
+instance_usage() {
+	local ci
+	ci=$(api ListContainerInstances '{}' | jq -r '.containerInstanceArns[0]')
+	api DescribeContainerInstances "{\"containerInstances\":[\"$ci\"]}" | jq -r '.containerInstances[0] |
+		def val($r; $n): $r[] | select(.name == $n) | .integerValue;
+		"\(.runningTasksCount) \(.pendingTasksCount) \(val(.registeredResources; "MEMORY") - val(.remainingResources; "MEMORY")) \(val(.registeredResources; "CPU") - val(.remainingResources; "CPU"))"'
+}
+
+# nothing_created: no task listed, no task dir, no shim, no mount.
+nothing_created() {
+	[ "$(api ListTasks '{}' | jq '.taskArns | length')" -eq 0 ]
+	[ "$(api ListTasks '{"desiredStatus":"STOPPED"}' | jq '.taskArns | length')" -eq 0 ]
+	[ -z "$(ls "$RUN_DIR/tasks")" ]
+	[ -z "$(shims_running)" ]
+	! grep -F " $DTMP" /proc/self/mountinfo
+	[ "$(instance_usage)" = "0 0 0 0" ]
+}
+
+@test "bad input: count out of 1-10, INACTIVE or unknown definitions, unknown override containers: an ECS error and nothing created" {
+	reg two "[$(cdef a 'sleep 600'), $(cdef b 'sleep 600')]"
+	reg old "[$(cdef a 'sleep 600')]"
+	api DeregisterTaskDefinition '{"taskDefinition":"old:1"}' >/dev/null
+	for body in '{"taskDefinition":"two","count":11}' '{"taskDefinition":"two","count":0}' \
+		'{"taskDefinition":"two","count":-1}'; do
+		run _raw_unix RunTask "$body"
+		[ "${lines[0]}" = 400 ]
+		[ "$(jq -r .__type <<<"${lines[1]}")" = InvalidParameterException ]
+	done
+	run aws_ecs run-task --task-definition two --count 11
+	[ "$status" -ne 0 ]; [[ $output == *InvalidParameterException* ]]
+	run aws_ecs run-task --task-definition old:1 --count 3
+	[ "$status" -ne 0 ]; [[ $output == *ClientException* ]]
+	run aws_ecs run-task --task-definition two:7
+	[ "$status" -ne 0 ]; [[ $output == *ClientException* ]]
+	# one good override and one naming a container the definition lacks:
+	# refused whole, for all 3 tasks
+	run aws_ecs run-task --task-definition two --count 3 --overrides \
+		'{"containerOverrides":[{"name":"a","command":["exit 0"]},{"name":"c","command":["exit 0"]}]}'
+	[ "$status" -ne 0 ]; [[ $output == *InvalidParameterException* ]]
+	nothing_created
+}
+
+@test "bad input: an image that cannot be had fails the start of every task; nothing of the other container is left" {
+	reg half "[$(cdef good 'sleep 600' '{"essential":false}'),
+		{\"name\":\"bad\",\"image\":\"localhost/absent:v9\",\"memory\":32}]"
+	mapfile -t ts < <(aws_ecs run-task --task-definition half --count 2 | jq -r '.tasks[].taskArn')
+	[ "${#ts[@]}" -eq 2 ]
+	for t in "${ts[@]}"; do
+		wait_status "$t" STOPPED
+		d=$(describe "$t")
+		[ "$(jq -r .stopCode <<<"$d")" = TaskFailedToStart ]
+		[[ $(jq -r '.containers[] | select(.name == "bad") | .reason' <<<"$d") == CannotPullContainerError* ]]
+		# the container whose image was there never ran
+		[ "$(jq -c '.containers[] | select(.name == "good") | [.lastStatus, .exitCode]' <<<"$d")" = '["STOPPED",null]' ]
+	done
+	# no task dir, shim or mount; the host's resources are all free again
+	[ -z "$(ls "$RUN_DIR/tasks")" ]
+	[ -z "$(shims_running)" ]
+	! grep -F " $DTMP" /proc/self/mountinfo
+	[ "$(instance_usage)" = "0 0 0 0" ]
+	[ "$(api ListTasks '{}' | jq '.taskArns | length')" -eq 0 ]
+}
