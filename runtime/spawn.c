@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,6 +73,16 @@ static int close_inherited(int keep, struct rt_fail *f)
 	return 0;
 }
 
+/* After PR_SET_PDEATHSIG: did the parent die before we set it (no signal
+ * comes then)?  getppid() cannot tell in a new pid namespace (always 0), a
+ * pidfd the parent opened on itself can. */
+static bool parent_gone(const struct rt_spawn *sp)
+{
+	struct pollfd pfd = { .fd = sp->parent_pidfd, .events = POLLIN };
+
+	return sp->parent_pidfd >= 0 && poll(&pfd, 1, 0) == 1;
+}
+
 /* Everything from clone to exec.  Returns only on failure. */
 static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struct rt_fail *f)
 {
@@ -78,11 +90,19 @@ static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struc
 	sigset_t none;
 	int r;
 
+	/* First of all: a container must never outlive a berth that died
+	 * before it could watch it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return rt_fail(f, errno, "set the parent-death signal", NULL);
+	if (parent_gone(sp))
+		return rt_fail(f, ESRCH, "the parent exited before the container started", NULL);
 	if (sp->sync_fd >= 0) {
 		/* Fallback path: wait until the parent moved us into the cgroup,
-		 * then root a cgroup namespace there. */
+		 * then root a cgroup namespace there.  Only the parent may hold
+		 * the write end, so its death is EOF here, never a hang. */
 		char c;
 
+		close(sp->sync_wr);
 		if (read(sp->sync_fd, &c, 1) != 1)
 			return rt_fail(f, EPIPE, "wait for the cgroup move", NULL);
 		if (unshare(CLONE_NEWCGROUP) < 0)
@@ -91,8 +111,6 @@ static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struc
 	r = join_namespaces(s, f);
 	if (r < 0)
 		return r;
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
-		return rt_fail(f, errno, "set the parent-death signal", NULL);
 	if (sethostname(p->hostname, strlen(p->hostname)) < 0)
 		return rt_fail(f, errno, "set hostname", p->hostname);
 	if (s->net == RT_NET_NONE) {
@@ -224,6 +242,7 @@ static pid_t clone_container(const struct rt_plan *p, const struct cg *cg, struc
 		if (pipe2(pfd, O_CLOEXEC) < 0)
 			return -1;
 		sp->sync_fd = pfd[0];
+		sp->sync_wr = pfd[1];
 		*pidfd = -1;
 		pid = clone_then_move(p);
 		ret->fallback = true;
@@ -235,10 +254,16 @@ int rt_spawn(const struct rt_plan *p, const struct cg *cg, struct rt_spawn_resul
 	     struct rt_fail *f)
 {
 	_cleanup_close_ int err_rd = -1, err_wr = -1, sync_rd = -1, sync_wr = -1;
-	struct rt_spawn sp = { .sync_fd = -1 };
+	struct rt_spawn sp = { .sync_fd = -1, .sync_wr = -1 };
 	int pfd[2], pidfd = -1, own_pidns = -1, clone_errno;
+	_cleanup_close_ int self_pidfd = -1;
 	pid_t pid;
 	ssize_t n;
+
+	/* Kernels before 5.3 have no pidfd_open: the child then relies on
+	 * the parent-death signal alone. */
+	self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	sp.parent_pidfd = self_pidfd;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return rt_fail(f, errno, "create the exec-status pipe", NULL);

@@ -11,6 +11,8 @@
 struct rt_spawn {
 	int err_fd;   /* write end of the close-on-exec exec-status pipe */
 	int sync_fd;  /* fallback path only: read end the parent releases us on */
+	int sync_wr;  /* fallback path only: the parent's end, closed by the child */
+	int parent_pidfd; /* pidfd of the parent (-1: none): did it die early? */
 };
 
 struct rt_spawn_result {

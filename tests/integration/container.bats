@@ -357,6 +357,36 @@ expect_125() {
 	[ ! -e "$dir" ]
 }
 
+# The fallback child waits on a pipe for berth to move it into its cgroup.
+# berth killed right then (the preload kills it instead of the release
+# write) must not leave the child blocked forever: it holds no write end of
+# that pipe and has its parent-death signal set before it waits.
+@test "clone fallback: berth killed before it releases the child leaves no process" {
+	local so=$BATS_TEST_TMPDIR/die_on_release.so name=bats-fb-$$
+	cc -shared -fPIC -o "$so" "$BATS_TEST_DIRNAME/../fixtures/die_on_release.c" -ldl
+	local cg=$CGMOUNT/$BERTH_CGROUP_PARENT/$name
+	local st=0   # output to a file: a hung child must not hang the test
+	env BERTH_TEST_CLONE_FALLBACK=1 LD_PRELOAD="$so" ASAN_OPTIONS=verify_asan_link_order=0 \
+		"$BERTH" container run --rootfs "$ROOTFS" --name "$name" -- /bin/touch /tmp/bats-ran \
+		>"$BATS_TEST_TMPDIR/out" 2>&1 3>&- || st=$?
+	[ "$st" -eq 137 ]          # berth itself was killed, at the release
+	[ -d "$cg" ]               # ... after it had moved the child in
+	local procs=x
+	for _ in $(seq 100); do
+		procs=$(cat "$cg/cgroup.procs")
+		[ -z "$procs" ] && break
+		sleep 0.05
+	done
+	echo "left in the cgroup: [$procs]"
+	if [ -n "$procs" ]; then     # the bug: clean up, then fail
+		echo 1 > "$cg/cgroup.kill"
+		for _ in $(seq 100); do rmdir "$cg" 2>/dev/null && break; sleep 0.05; done
+		return 1
+	fi
+	rmdir "$cg"
+	[ ! -e "$ROOTFS/tmp/bats-ran" ]
+}
+
 @test "limits are written when the controllers exist" {
 	host_has_v2_cpu_memory || skip "cgroup v2 here lacks cpu/memory (the VM suite covers this)"
 	local dir="$CGMOUNT/$BERTH_CGROUP_PARENT/bats-lim-$$"
