@@ -1,6 +1,7 @@
 /* runtime/cmd_run.c - `berth container run`: the front-end of runtime/.
- * Exit status: the container's; 128+N for signal N; 137 for an OOM kill;
- * 125 (one line on stderr) when berth itself fails. */
+ * Exit status: the container's; 128+N for signal N (137 when the OOM killer
+ * took pid 1); 125 (one line on stderr) when berth itself fails.  Any OOM
+ * kill in the container is reported on stderr as OutOfMemoryError. */
 #include <stdio.h>
 #include <stdlib.h>
 

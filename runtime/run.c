@@ -95,12 +95,12 @@ int rt_container_finish(struct rt_container *ctr, int status, struct rt_result *
 		ret->signal = WTERMSIG(status);
 		ret->exit_code = 128 + ret->signal;
 	}
-	/* Only the kernel's own count says OOM; exit code 137 alone does not. */
+	/* Only the kernel's own count says OOM; exit code 137 alone does not.
+	 * The code stays pid 1's own: 137 when the OOM killer took pid 1
+	 * itself, whatever it chose to exit with when it took a child. */
 	r = cg_read_oom_kills(&ctr->cg, &ooms);
-	if (r == 0 && ooms > 0) {
+	if (r == 0 && ooms > 0)
 		ret->oom_killed = true;
-		ret->exit_code = 137;
-	}
 	if (ctr->pidfd >= 0)
 		close(ctr->pidfd);
 	ctr->pidfd = -1;

@@ -59,9 +59,9 @@ struct rt_container {
 #define RT_CONTAINER_INIT { .pid = -1, .pidfd = -1, .cg = CG_INIT }
 
 struct rt_result {
-	int exit_code;   /* the container's code, 128+N for signal N, 137 for OOM */
+	int exit_code;   /* pid 1's code, 128+N for signal N (137: SIGKILL, e.g. OOM) */
 	int signal;      /* N when killed by a signal, else 0 */
-	bool oom_killed; /* memory.events counted an oom_kill */
+	bool oom_killed; /* memory.events counted an oom_kill (of pid 1 or another) */
 };
 
 /* Creates the cgroup, clones pid 1 into it and its namespaces, sets up the

@@ -42,6 +42,16 @@ no_cgroup_left() {
 	no_cgroup_left vm-oom
 }
 
+@test "vm limits: an OOM kill of a child is reported, pid 1 keeps its own exit code" {
+	run "$BERTH" container run --rootfs "$ROOTFS" --name vm-oom-child --memory 32 \
+		-- sh -c 'dd if=/dev/zero of=/dev/null bs=64M count=4; echo dd=$?; exit 3'
+	echo "$output"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"dd=137"* ]]
+	[[ "$output" == *"OutOfMemoryError: Container killed due to memory usage"* ]]
+	no_cgroup_left vm-oom-child
+}
+
 @test "vm limits: exit status 137 without an OOM kill is not reported as OutOfMemoryError" {
 	run "$BERTH" container run --rootfs "$ROOTFS" --name vm-kill --memory 32 \
 		-- sh -c 'exit 137'

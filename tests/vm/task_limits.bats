@@ -92,6 +92,16 @@ s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'{\"op\":\
 	[ ! -e "/sys/fs/cgroup/$CGP/l2" ]
 }
 
+@test "vm task: an OOM-killed child is reported; the container keeps pid 1's exit code" {
+	task l5 "[$(ctr hog 'dd if=/dev/zero of=/dev/null bs=64M count=4; exit 3' '{}')]" '{"memory":32}'
+	wait_for l5 '.lastStatus == "STOPPED"'
+	run jq -r '.containers[0].exitCode, .containers[0].reason, .containers[0].oomKilled' \
+		"$RUN/l5/status.json"
+	[ "$output" = $'3\nOutOfMemoryError: Container killed due to memory usage\ntrue' ]
+	for ((i = 0; i < 100; i++)); do [ -e "$RUN/l5/exited" ] && break; sleep 0.1; done
+	[ ! -e "/sys/fs/cgroup/$CGP/l5" ]
+}
+
 @test "vm task: pidsLimit caps the whole task; stop leaves nothing" {
 	# in a subshell: ash gives up at the first fork that fails, pid 1 stays
 	task l3 "[$(ctr a "(i=0; while [ \$i -lt 40 ]; do sleep 60 & i=\$((i+1)); done); $STOP_WAIT" '{}')]" \
