@@ -74,8 +74,9 @@ int seccomp_plan_text(uint64_t cap_mask, char *buf, size_t size, size_t *ret_len
 /* The cache file name (without ".bpf") for CAP_MASK: a hash of the plan, the
  * mask, the format, libseccomp's version and the native architecture. */
 int seccomp_cache_key(uint64_t cap_mask, char *ret, size_t size);
-/* Where berth keeps compiled profiles. */
-#define SECCOMP_CACHE_DIR "/run/berth/seccomp"
+/* Where berth keeps compiled profiles: this directory below BERTH_RUN_DIR
+ * (default /run/berth). */
+#define SECCOMP_CACHE_SUBDIR "seccomp"
 /* In the child: PR_SET_NO_NEW_PRIVS then loads PROG.  Last step before exec.
  * Allocation-free. */
 int seccomp_apply(const struct seccomp_prog *prog);

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/config.h"
 #include "runtime/rootfs.h"
 
-#define RT_SECCOMP_CACHE_DIR "/run/berth/seccomp"
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 int rt_limits_from_spec(const struct rt_spec *s, struct cg_limits *ret)
@@ -163,6 +163,29 @@ static int plan_command(const struct rt_spec *s, struct rt_plan *p, int rootfs_f
 	return 0;
 }
 
+/* $BERTH_RUN_DIR/seccomp (the run dir's default from lib/config), unless
+ * BERTH_SECCOMP_CACHE names another; "" there turns the on-disk cache off
+ * (*RET = NULL: tests of the compiler). */
+static int seccomp_cache_dir(char *buf, size_t size, const char **ret, struct err *e)
+{
+	const char *cache = getenv("BERTH_SECCOMP_CACHE"), *run = getenv("BERTH_RUN_DIR");
+	int n;
+
+	if (cache) {
+		*ret = cache[0] ? cache : NULL;
+		return 0;
+	}
+	if (!run || !run[0])
+		run = config_keys[CFG_RUN_DIR].def;
+	if (run[0] != '/')
+		return err_setx(e, -EINVAL, "BERTH_RUN_DIR '%s': must be an absolute path", run);
+	n = snprintf(buf, size, "%s/%s", run, SECCOMP_CACHE_SUBDIR);
+	if (n < 0 || (size_t)n >= size)
+		return err_setx(e, -ENAMETOOLONG, "BERTH_RUN_DIR '%s': too long", run);
+	*ret = buf;
+	return 0;
+}
+
 int rt_plan(const struct rt_spec *s, struct rt_plan *ret, struct err *e)
 {
 	_cleanup_close_ int rootfs_fd = -1;
@@ -205,12 +228,13 @@ int rt_plan(const struct rt_spec *s, struct rt_plan *ret, struct err *e)
 		goto fail;
 	/* Privileged containers run without the filter, as the common runtimes do. */
 	if (!s->privileged) {
-		const char *cache = getenv("BERTH_SECCOMP_CACHE");
+		char buf[PATH_MAX];
+		const char *cache = NULL;
 
-		/* "" turns the on-disk cache off (tests of the compiler). */
-		if (!cache)
-			cache = RT_SECCOMP_CACHE_DIR;
-		r = seccomp_default_prog(p->caps, cache[0] ? cache : NULL, &p->seccomp, e);
+		r = seccomp_cache_dir(buf, sizeof(buf), &cache, e);
+		if (r < 0)
+			goto fail;
+		r = seccomp_default_prog(p->caps, cache, &p->seccomp, e);
 		if (r < 0)
 			goto fail;
 	}

@@ -429,6 +429,18 @@ expect_125() {
 	[[ "$stderr" == *"UNENFORCED"* ]]
 }
 
+@test "the compiled seccomp profile is cached in \$BERTH_RUN_DIR/seccomp" {
+	local run=$BATS_TEST_TMPDIR/run
+	BERTH_SECCOMP_CACHE= run_c -- /bin/true   # "": no cache at all
+	[ "$status" -eq 0 ]
+	( unset BERTH_SECCOMP_CACHE; BERTH_RUN_DIR=$run run_c -- /bin/true; [ "$status" -eq 0 ] )
+	ls "$run/seccomp"
+	[ "$(ls "$run/seccomp" | grep -c '\.bpf$')" -eq 1 ]
+	[ "$(stat -c %a "$run/seccomp")" = 700 ]
+	want="BERTH_RUN_DIR 'rel/dir': must be an absolute path"
+	( unset BERTH_SECCOMP_CACHE; BERTH_RUN_DIR=rel/dir expect_125 --rootfs "$ROOTFS" -- /bin/true )
+}
+
 @test "bad input: missing rootfs" {
 	want="rootfs '/nonexistent-bats': No such file or directory" expect_125 --rootfs /nonexistent-bats -- /bin/true
 }
