@@ -96,8 +96,13 @@ tlogs() {
 
 @test "lifecycle: stop-task: a container trapping SIGTERM is killed after its stopTimeout, one that exits on it stops at once" {
 	# stubborn notes the SIGTERM and goes on; polite (sleep under the init)
-	# ends on it.  polite's stopTimeout is far beyond the wait below: were
-	# it not stopped at once by SIGTERM, the task could not be STOPPED.
+	# ends on it.  The daemon's default and polite's stopTimeout are far
+	# beyond the wait below: were stubborn's own stopTimeout not honoured,
+	# or polite not stopped at once by SIGTERM, the task could not be
+	# STOPPED in time.
+	daemon_stop
+	sed -i 's/^BERTH_CONTAINER_STOP_TIMEOUT=.*/BERTH_CONTAINER_STOP_TIMEOUT=300s/' "$CONF"
+	tasks_daemon_start
 	reg stops "[$(cdef stubborn 'trap "echo got-term" TERM; echo ready; while :; do sleep 0.1; done' \
 			'{"stopTimeout":2,"linuxParameters":{"initProcessEnabled":true}}'),
 		$(cdef polite 'sleep 600' '{"stopTimeout":120,"linuxParameters":{"initProcessEnabled":true}}')]"
@@ -136,7 +141,9 @@ tlogs() {
 	t=$(aws_ecs run-task --task-definition rot | jq -r '.tasks[0].taskArn')
 	wait_status "$t" STOPPED
 	f=$(logfile "$t" app)
-	[ -e "$f" ] && [ -e "$f.1" ] && [ -e "$f.2" ]
+	[ -e "$f" ]
+	[ -e "$f.1" ]
+	[ -e "$f.2" ]
 	[ ! -e "$f.3" ]
 	for g in "$f" "$f.1" "$f.2"; do
 		[ "$(stat -c %s "$g")" -le 2048 ]
