@@ -104,8 +104,7 @@ static int check_cgroups(const struct rt_spec *s, struct rt_plan *p, struct err 
 			(h->v1_cpu || h->v1_memory) ? " (cgroup v1 holds them)" : "");
 }
 
-/* A fresh container name when none was given: "c" + 12 random hex digits. */
-static void gen_name(char *buf, size_t size)
+void rt_name_generate(char *buf, size_t size)
 {
 	uint8_t b[6] = { 0 };
 
@@ -213,7 +212,7 @@ int rt_plan(const struct rt_spec *s, struct rt_plan *ret, struct err *e)
 	if (s->name[0])
 		snprintf(p->name, sizeof(p->name), "%s", s->name);
 	else
-		gen_name(p->name, sizeof(p->name));
+		rt_name_generate(p->name, sizeof(p->name));
 	snprintf(p->hostname, sizeof(p->hostname), "%.64s", s->hostname ? s->hostname : p->name);
 	r = build_env(s, p);
 	if (r < 0) {

@@ -47,6 +47,8 @@ struct rt_plan {
 
 /* Pure: the cgroup limits SPEC asks for (ECS mapping, swap off). */
 int rt_limits_from_spec(const struct rt_spec *spec, struct cg_limits *ret);
+/* A fresh container name (when none was given): "c" + 12 random hex digits. */
+void rt_name_generate(char *buf, size_t size);
 /* Decides everything; touches nothing.  E gets one line for the user. */
 int rt_plan(const struct rt_spec *spec, struct rt_plan *ret, struct err *e);
 void rt_plan_release(struct rt_plan *plan);

@@ -11,11 +11,14 @@
 #include "lib/fileio.h"
 
 const char rt_spec_usage[] =
-	"usage: berth container run --rootfs DIR [--name N] [--hostname H] [--cpu UNITS]\n"
+	"usage: berth container run --rootfs DIR|--image REF [--entrypoint CMD] [--name N]\n"
+	"         [--hostname H] [--cpu UNITS]\n"
 	"         [--cpu-limit UNITS] [--memory MiB] [--memory-reservation MiB] [--pids N]\n"
 	"         [--env K=V]... [--user U[:G]] [--workdir D] [--read-only] [--cap-add C]...\n"
 	"         [--cap-drop C]... [--privileged] [--net none|host] [--ulimit name=soft:hard]... [--init]\n"
-	"         [--cgroup-enforce on|off] [--cgroup-parent PATH] -- CMD [ARG...]\n";
+	"         [--cgroup-enforce on|off] [--cgroup-parent PATH] -- CMD [ARG...]\n"
+	"With --image the command (optional) replaces the image's Cmd, --entrypoint\n"
+	"its Entrypoint; --env merges over its Env; --workdir and --user replace its own.\n";
 
 struct opt;
 typedef int opt_fn(const struct opt *o, const char *val, struct rt_spec *s, struct err *e);
@@ -67,6 +70,15 @@ static bool name_char_ok(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '-' || c == '_' || c == '.';
+}
+
+/* --entrypoint "" clears the image's entrypoint, as docker run does. */
+static int set_entrypoint(const struct opt *o, const char *val, struct rt_spec *s, struct err *e)
+{
+	(void)o;
+	(void)e;
+	s->entrypoint = val;
+	return 0;
 }
 
 static int set_name(const struct opt *o, const char *val, struct rt_spec *s, struct err *e)
@@ -218,6 +230,8 @@ static int add_ulimit(const struct opt *o, const char *val, struct rt_spec *s, s
 #define OFF(f) offsetof(struct rt_spec, f)
 static const struct opt opts[] = {
 	{ "rootfs", true, set_str, 0, 0, OFF(rootfs) },
+	{ "image", true, set_str, 0, 0, OFF(image) },
+	{ "entrypoint", true, set_entrypoint, 0, 0, 0 },
 	{ "name", true, set_name, 0, 0, 0 },
 	{ "hostname", true, set_hostname, 0, 0, 0 },
 	{ "cpu", true, set_cpu, 0, RT_CPU_UNITS_MAX, OFF(cpu_units) },
@@ -268,11 +282,14 @@ static int check_spec(const struct rt_spec *s, struct err *e)
 {
 	if (s->help)
 		return 0;
-	if (!s->rootfs)
-		return err_setx(e, -EINVAL, "--rootfs is required");
-	if (!s->argv || !s->argv[0])
+	if (!s->rootfs == !s->image)
+		return err_setx(e, -EINVAL, "give either --rootfs or --image");
+	if (s->entrypoint && !s->image)
+		return err_setx(e, -EINVAL, "--entrypoint needs --image");
+	/* An image has its own command; the one given replaces it. */
+	if (!s->image && (!s->argv || !s->argv[0]))
 		return err_setx(e, -EINVAL, "no command given (... -- CMD [ARG...])");
-	if (s->argv[0][0] == '\0')
+	if (s->argv && s->argv[0] && s->argv[0][0] == '\0')
 		return err_setx(e, -EINVAL, "the command is empty");
 	if (s->memory_mib && s->memory_reservation_mib &&
 	    s->memory_reservation_mib >= s->memory_mib)

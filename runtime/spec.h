@@ -29,7 +29,10 @@ enum rt_ns { RT_NS_NEW, RT_NS_HOST, RT_NS_JOIN };
 enum rt_enforce { RT_ENFORCE_ON, RT_ENFORCE_OFF };
 
 struct rt_spec {
-	const char *rootfs;
+	const char *rootfs;           /* --rootfs DIR, or NULL with --image */
+	const char *image;            /* --image REF: rootfs and defaults from an
+				       * image (prepared by runtime/cmd_run.c) */
+	const char *entrypoint;       /* --entrypoint with --image; "" = none */
 	char name[RT_NAME_MAX + 1];   /* cgroup name; generated when not given */
 	const char *hostname;         /* NULL: the name */
 	bool cpu_set;

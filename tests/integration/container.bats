@@ -479,7 +479,7 @@ expect_125() {
 	want="workdir '/nope'" expect_125 --rootfs "$ROOTFS" --workdir /nope -- /bin/true
 	want="ulimit" expect_125 --rootfs "$ROOTFS" --ulimit nofile=1:99999999999 -- /bin/true
 	want="unknown option '--frobnicate'" expect_125 --rootfs "$ROOTFS" --frobnicate -- /bin/true
-	want="--rootfs is required" expect_125 -- /bin/true
+	want="give either --rootfs or --image" expect_125 -- /bin/true
 	want="no command given" expect_125 --rootfs "$ROOTFS"
 	want="--net 'bridge'" expect_125 --rootfs "$ROOTFS" --net bridge -- /bin/true
 }

@@ -256,3 +256,99 @@ assert len(j["Layers"]) == 3 and j["Names"] == ["localhost/app:v1"], j' <<<"$out
 	! mounted "$CTR/rootfs"
 	empty "$CTR" "$STORE/users"
 }
+
+# crun_img ARGS...: `berth container run` unenforced, in our own cgroup parent.
+crun_img() {
+	run --separate-stderr env BERTH_CGROUP_ENFORCE=off BERTH_CGROUP_PARENT=berth-bats-img-$$ \
+		"$BERTH" container run "$@"
+}
+
+# Nothing of a --image run left: no mount below the state dir, no container
+# directory, no user record, no cgroup.
+no_run_left() {
+	local cg
+	cg=$(grep ' - cgroup2 ' /proc/self/mountinfo | head -1 | cut -d' ' -f5)
+	! grep -q " $BERTH_STATE_DIR" /proc/self/mountinfo || { echo "mount left" >&2; return 1; }
+	empty "$BERTH_STATE_DIR/containers" "$STORE/users"
+	rmdir "$cg/berth-bats-img-$$" 2>/dev/null || true
+	[ ! -e "$cg/berth-bats-img-$$" ]
+}
+
+@test "container run --image: the image's Entrypoint, Cmd, Env and WorkingDir; flags override them" {
+	"$BERTH" image load --name localhost/app:v1 "$FIX/oci"
+	export BERTH_IMAGE_PULL_BEHAVIOR=prefer-cached   # never the network here
+	crun_img --image localhost/app:v1
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]                            # sh -c 'echo hello'
+	crun_img --image localhost/app:v1 --env X=1 --env FOO=over -- 'echo $FOO $X $(pwd); cat /etc/hostname'
+	[ "$status" -eq 0 ]
+	[ "$output" = $'over 1 /data\ntwo' ]              # the command replaced Cmd only
+	crun_img --image localhost/app:v1 --workdir /etc -- 'pwd; ls /data; echo $FOO'
+	[ "$output" = $'/etc\nc\nbar' ]
+	crun_img --image localhost/app:v1 --entrypoint /bin/echo -- a b
+	[ "$output" = "a b" ]
+	crun_img --image localhost/app:v1 --entrypoint /bin/ls   # no Cmd with a new entrypoint
+	[ "$output" = c ]
+	crun_img --image localhost/app:v1 --entrypoint "" -- /bin/sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+	crun_img --image localhost/app:v1 --user 65534:65534 -- 'id -u; id -g'
+	[ "$output" = $'65534\n65534' ]
+	no_run_left
+}
+
+@test "container run --image: writes go to the container's upper dir and vanish with it" {
+	"$BERTH" image load --name localhost/app:v1 "$FIX/oci"
+	export BERTH_IMAGE_PULL_BEHAVIOR=prefer-cached
+	crun_img --image localhost/app:v1 --name imgw -- \
+		'echo w > /data/w; grep " / / " /proc/self/mountinfo'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" - overlay overlay "*"upperdir=$BERTH_STATE_DIR/containers/imgw/upper"* ]]
+	[ -z "$(find "$STORE/layers" -name w)" ]
+	no_run_left
+	crun_img --image localhost/app:v1 --name imgw -- 'ls /data'
+	[ "$output" = c ]
+	no_run_left
+}
+
+@test "container run --image: every failure exits 125 with one line and leaves nothing" {
+	"$BERTH" image load --name localhost/app:v1 "$FIX/oci"
+	export BERTH_IMAGE_PULL_BEHAVIOR=prefer-cached
+	crun_img --image localhost/nope:v1
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"localhost/nope:v1"* ]]
+	no_run_left
+	crun_img --image localhost/app:v1 --entrypoint /no/such/cmd
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"command '/no/such/cmd' not found"* ]]
+	no_run_left
+	crun_img --image localhost/app:v1 --user nosuchuser
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"user 'nosuchuser'"* ]]
+	no_run_left
+	crun_img --image localhost/app:v1 --rootfs /tmp -- true
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"either --rootfs or --image"* ]]
+	# A name in use (its directory exists) is refused and left alone.
+	mkdir -p "$BERTH_STATE_DIR/containers/busy"
+	crun_img --image localhost/app:v1 --name busy
+	[ "$status" -eq 125 ]
+	[[ "$stderr" == *"container 'busy' already exists"* ]]
+	[ -d "$BERTH_STATE_DIR/containers/busy" ]
+	rmdir "$BERTH_STATE_DIR/containers/busy"
+	no_run_left
+	# always: the registry must answer; here none does.
+	BERTH_IMAGE_PULL_BEHAVIOR=always crun_img --image localhost:1/app:v1 -- true
+	[ "$status" -eq 125 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	no_run_left
+}
+
+@test "container run --image: default pull behaviour falls back to the stored image" {
+	"$BERTH" image load --name localhost:1/app:v1 "$FIX/oci"
+	unset BERTH_IMAGE_PULL_BEHAVIOR                  # default: pull, else the cache
+	crun_img --image localhost:1/app:v1 -- 'echo cached'
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *cached* ]]
+	no_run_left
+}

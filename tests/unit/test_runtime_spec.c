@@ -112,7 +112,11 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ { "--", "/bin/true" }, "--rootfs is required" },
+	{ { "--", "/bin/true" }, "give either --rootfs or --image" },
+	{ { "--rootfs", "/r", "--image", "busybox", "x" }, "give either --rootfs or --image" },
+	{ { "--image=", "x" }, "--image '': must not be empty" },
+	{ { "--entrypoint", "/bin/sh", "--rootfs", "/r", "x" }, "--entrypoint needs --image" },
+	{ { "--image", "busybox", "--", "" }, "command is empty" },
 	{ { "--rootfs", "/r" }, "no command given" },
 	{ { "--rootfs", "/r", "--" }, "no command given" },
 	{ { "--rootfs", "/r", "--", "" }, "command is empty" },
@@ -179,6 +183,25 @@ static void test_bad_input(void **state)
 			fail();
 		}
 	}
+}
+
+static void test_image(void **state)
+{
+	struct err e = ERR_INIT;
+	struct rt_spec s;
+
+	(void)state;
+	/* With an image the command is optional: the image has one. */
+	assert_int_equal(PARSE(&s, &e, "--image", "localhost/app:v1"), 0);
+	assert_string_equal(s.image, "localhost/app:v1");
+	assert_null(s.rootfs);
+	assert_null(s.argv);
+	assert_null(s.entrypoint);
+	rt_spec_release(&s);
+	assert_int_equal(PARSE(&s, &e, "--image=a", "--entrypoint", "", "--", "echo", "hi"), 0);
+	assert_string_equal(s.entrypoint, "");
+	assert_string_equal(s.argv[0], "echo");
+	rt_spec_release(&s);
 }
 
 static void test_name_limits(void **state)
@@ -259,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_all_flags),
 		cmocka_unit_test(test_env_overrides),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_image),
 		cmocka_unit_test(test_name_limits),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_limits_mapping),
