@@ -14,13 +14,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The child: the command itself, with every signal unblocked. */
+/* The child: the command itself, with every signal unblocked.  It execs
+ * only once init holds nothing but stdio (GO reads EOF when init closed its
+ * end), so the command never sees init's startup descriptors in
+ * /proc/1/fd.  ERR_FD (close-on-exec) still reports a failed exec. */
 static _Noreturn void exec_command(const char *path, char *const argv[], char *const envp[],
-				   int err_fd)
+				   int err_fd, int go[2])
 {
 	struct rt_fail f = { 0 };
 	sigset_t none;
+	char c;
 
+	close(go[1]);
+	while (read(go[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(go[0]);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(path, argv, envp);
@@ -45,32 +53,28 @@ static int reap_all(pid_t cmd)
 int rt_init_run(const char *path, char *const argv[], char *const envp[], int err_fd,
 		struct rt_fail *f)
 {
-	int exec_pipe[2], status;
+	int go[2], status;
 	sigset_t all;
 	pid_t cmd;
-	char c;
 
 	/* Everything waits in the queue for sigwaitinfo; blocked signals reach
 	 * a namespace's pid 1 even without a handler. */
 	sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, NULL) < 0)
 		return rt_fail(f, errno, "block signals in init", NULL);
-	if (pipe2(exec_pipe, O_CLOEXEC) < 0)
-		return rt_fail(f, errno, "create the init's exec pipe", NULL);
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return rt_fail(f, errno, "create the init's start pipe", NULL);
 	cmd = fork();
 	if (cmd < 0)
 		return rt_fail(f, errno, "fork the command from init", NULL);
-	if (cmd == 0) {
-		close(exec_pipe[0]);
-		exec_command(path, argv, envp, err_fd);
-	}
-	close(exec_pipe[1]);
-	/* EOF once the command exec'd (or failed and said so on ERR_FD): only
-	 * then may the parent's exec-status pipe close. */
-	while (read(exec_pipe[0], &c, 1) < 0 && errno == EINTR)
-		;
-	close(exec_pipe[0]);
+	if (cmd == 0)
+		exec_command(path, argv, envp, err_fd, go);
+	/* The command holds ERR_FD until its exec, which is all the parent
+	 * waits for; init keeps only stdio.  Closing GO's write end last
+	 * lets the command go. */
 	close(err_fd);
+	close(go[0]);
+	close(go[1]);
 	(void)prctl(PR_SET_NAME, "init", 0, 0, 0);
 	for (;;) {
 		siginfo_t si;
