@@ -279,6 +279,12 @@ static int daemon_main(int argc, char **argv)
 		return 1;
 	}
 	log_config(&d.cfg);
+	r = config_export_env(&d.cfg);
+	if (r < 0) {
+		log_error_errno(r, "export the configuration to the environment");
+		config_release(&d.cfg);
+		return 1;
+	}
 	/* A client that hangs up must not kill the daemon mid-write. */
 	signal(SIGPIPE, SIG_IGN);
 	r = daemon_start(&d, &e);

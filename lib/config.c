@@ -79,6 +79,29 @@ const struct config_key_def config_keys[_CFG_MAX] = {
 	[CFG_IMAGE_PULL_BEHAVIOR] = { "BERTH_IMAGE_PULL_BEHAVIOR", "ECS_IMAGE_PULL_BEHAVIOR", "default", NULL, CFGT_CHOICE,
 		false, 0, 0, "default|always|once|prefer-cached",
 		"`default`, `always`, `once` or `prefer-cached`, as ECS." },
+	[CFG_CGROUP_PARENT] = { "BERTH_CGROUP_PARENT", NULL, "berth", NULL, CFGT_STRING, false, 0, 0, NULL,
+		"cgroup below the cgroup2 mount that holds berth's containers, tasks and shims." },
+	[CFG_DEFAULT_REGISTRY] = { "BERTH_DEFAULT_REGISTRY", NULL, NULL, "Docker Hub (`docker.io`)", CFGT_STRING,
+		false, 0, 0, NULL, "Registry for bare image names (`busybox`); Docker Hub's `library/` rule applies only there." },
+	[CFG_REGISTRY_AUTH] = { "BERTH_REGISTRY_AUTH", NULL, NULL, "none", CFGT_STRING, false, 0, 0, NULL,
+		"Registry credentials `host=user:pass[,host=user:pass]` (a bare `user:pass` is for `BERTH_DEFAULT_REGISTRY` only); sent only when a registry asks. `/root/.docker/config.json` `auths` are read too." },
+	[CFG_INSECURE_REGISTRIES] = { "BERTH_INSECURE_REGISTRIES", NULL, NULL, "none", CFGT_STRING, false, 0, 0, NULL,
+		"Comma-separated registries spoken to over plain HTTP; all others need HTTPS, for redirects and token realms too." },
+	[CFG_IMAGE_MAX_UNPACKED] = { "BERTH_IMAGE_MAX_UNPACKED", NULL, "16G", NULL, CFGT_STRING, false, 0, 0, NULL,
+		"Cap on one layer's unpacked file data (K/M/G/T suffixes), and never past the state filesystem's free space." },
+	[CFG_IMAGE_MAX_ENTRIES] = { "BERTH_IMAGE_MAX_ENTRIES", NULL, "1000000", NULL, CFGT_UINT, false, 1,
+		UINT32_MAX, NULL, "Cap on one layer's entries." },
+	[CFG_BRIDGE] = { "BERTH_BRIDGE", NULL, "berth0", NULL, CFGT_STRING, false, 0, 0, NULL,
+		"Bridge of bridge/awsvpc task networks." },
+	[CFG_BRIDGE_SUBNET] = { "BERTH_BRIDGE_SUBNET", NULL, "10.213.0.0/16", NULL, CFGT_STRING, false, 0, 0, NULL,
+		"IPv4 subnet of the bridge (clear of Docker's 172.17/16 and AWS's default VPC 172.31/16)." },
+	[CFG_HOST_VOLUME_ROOTS] = { "BERTH_HOST_VOLUME_ROOTS", NULL, NULL, "any path", CFGT_STRING, false, 0, 0, NULL,
+		"Directories host volumes (`sourcePath`, `local` driver binds) must lie beneath: a JSON array or a colon-separated list." },
+	[CFG_SHARED_FILESYSTEMS] = { "BERTH_SHARED_FILESYSTEMS", NULL, NULL, "none", CFGT_STRING, false, 0, 0, NULL,
+		"JSON object mapping an `efsVolumeConfiguration` `fileSystemId` to `{type, device, options}` or a host path." },
+	[CFG_SHARED_VOLUME_MATCH_FULL_CONFIG] = { "BERTH_SHARED_VOLUME_MATCH_FULL_CONFIG",
+		"ECS_SHARED_VOLUME_MATCH_FULL_CONFIG", "false", NULL, CFGT_BOOL, false, 0, 0, NULL,
+		"A shared named volume must match the task's `labels` and `driverOpts` too, not only its name (as ECS)." },
 };
 
 static void add_warning(struct config *cfg, const char *fmt, ...)
@@ -94,6 +117,14 @@ static void add_warning(struct config *cfg, const char *fmt, ...)
 		va_end(ap);
 	}
 	cfg->n_warnings++;
+}
+
+int config_export_env(const struct config *cfg)
+{
+	for (int k = 0; k < _CFG_MAX; k++)
+		if (cfg->val[k] && setenv(config_keys[k].key, cfg->val[k], 1) < 0)
+			return -errno;
+	return 0;
 }
 
 void config_init(struct config *cfg)

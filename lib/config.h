@@ -49,6 +49,17 @@ enum config_key {
 	CFG_AVAILABLE_LOGGING_DRIVERS,
 	CFG_TASK_PIDS_LIMIT,
 	CFG_IMAGE_PULL_BEHAVIOR,
+	CFG_CGROUP_PARENT,
+	CFG_DEFAULT_REGISTRY,
+	CFG_REGISTRY_AUTH,
+	CFG_INSECURE_REGISTRIES,
+	CFG_IMAGE_MAX_UNPACKED,
+	CFG_IMAGE_MAX_ENTRIES,
+	CFG_BRIDGE,
+	CFG_BRIDGE_SUBNET,
+	CFG_HOST_VOLUME_ROOTS,
+	CFG_SHARED_FILESYSTEMS,
+	CFG_SHARED_VOLUME_MATCH_FULL_CONFIG,
 	_CFG_MAX,
 };
 
@@ -92,6 +103,13 @@ struct config {
 	char warnings[CONFIG_MAX_WARNINGS][256];
 	unsigned n_warnings;            /* may exceed CONFIG_MAX_WARNINGS: extra are dropped */
 };
+
+/* Puts every effective value into the process environment under its BERTH_
+ * name (as ecs-init hands the merged ecs.config to the agent as its
+ * environment), so the libraries that read their settings from the
+ * environment, and the helpers and shims the daemon starts, see exactly
+ * what the file and the environment decided.  0 or -errno. */
+int config_export_env(const struct config *cfg);
 
 /* Loads PATH (a missing file is fine unless REQUIRED), then the environment
  * ENVP (NULL-terminated "K=V" strings, NULL for none), then defaults, and

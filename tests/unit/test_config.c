@@ -338,6 +338,29 @@ static void test_load_file(void **state)
 	unlink(path);
 }
 
+/* The file's settings reach the environment the libraries, helpers and
+ * shims read; keys without a value are left alone. */
+static void test_export_env(void **state)
+{
+	char *env[] = { "BERTH_REGION=from-env", NULL };
+	struct err e = ERR_INIT;
+	struct config cfg;
+
+	(void)state;
+	unsetenv("BERTH_BRIDGE");
+	unsetenv("BERTH_HOST_VOLUME_ROOTS");
+	unsetenv("BERTH_SHARED_VOLUME_MATCH_FULL_CONFIG");
+	assert_int_equal(load(&cfg, "BERTH_BRIDGE=br9\nECS_SHARED_VOLUME_MATCH_FULL_CONFIG=true\n",
+			      env, &e), 0);
+	assert_int_equal(config_export_env(&cfg), 0);
+	assert_string_equal(getenv("BERTH_BRIDGE"), "br9");
+	assert_string_equal(getenv("BERTH_SHARED_VOLUME_MATCH_FULL_CONFIG"), "true");
+	assert_string_equal(getenv("BERTH_REGION"), "from-env");
+	assert_string_equal(getenv("BERTH_BRIDGE_SUBNET"), "10.213.0.0/16");
+	assert_null(getenv("BERTH_HOST_VOLUME_ROOTS"));
+	config_release(&cfg);
+}
+
 static void test_print_keys(void **state)
 {
 	char *buf = NULL;
@@ -372,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_port_range),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_export_env),
 		cmocka_unit_test(test_print_keys),
 	};
 
