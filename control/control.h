@@ -81,6 +81,11 @@ int control_task_for_agent(struct control *c, const char *cluster, const char *t
  * set fields are never unset.  Commits one transaction. */
 int control_task_report(struct control *c, const char *cluster, const char *task_id,
 			const cJSON *report, struct err *e);
+/* REPORTS[0..N) applied in order as one transaction (one commit): the steps
+ * a task passes at once (ACTIVATING then RUNNING) cost one sync, and a
+ * crash keeps all of them or none.  A bad report refuses the whole batch. */
+int control_task_reports(struct control *c, const char *cluster, const char *task_id,
+			 const cJSON *const *reports, size_t n, struct err *e);
 
 /* Tasks of INSTANCE on CLUSTER whose last status is not STOPPED (what the
  * agent must find running), ascending by id. */

@@ -330,19 +330,24 @@ int control_task_for_agent(struct control *c, const char *cluster, const char *t
 	return 0;
 }
 
-int control_task_report(struct control *c, const char *cluster, const char *task_id,
-			const cJSON *report, struct err *e)
+int control_task_reports(struct control *c, const char *cluster, const char *task_id,
+			 const cJSON *const *reports, size_t n, struct err *e)
 {
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	bool changed = false;
+	double now = ctl_now();
 	int r;
 
 	r = store_begin(c->st, true, e);
 	if (r < 0)
 		return r;
 	r = load_task(c, cluster, task_id, &doc, e);
-	if (r >= 0)
-		r = task_report_apply(doc, report, ctl_now(), &changed, e);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		bool one = false;
+
+		r = task_report_apply(doc, reports[i], now, &one, e);
+		changed |= one;
+	}
 	if (r >= 0 && changed)
 		r = save_task(c, cluster, task_id, doc, e);
 	if (r < 0) {
@@ -350,6 +355,12 @@ int control_task_report(struct control *c, const char *cluster, const char *task
 		return r;
 	}
 	return store_commit(c->st, e);
+}
+
+int control_task_report(struct control *c, const char *cluster, const char *task_id,
+			const cJSON *report, struct err *e)
+{
+	return control_task_reports(c, cluster, task_id, &report, 1, e);
 }
 
 struct id_acc {

@@ -255,6 +255,51 @@ static void test_reports_and_listing(void **state)
 	cJSON_Delete(r);
 }
 
+/* The agent's batches: one transaction, all or nothing. */
+static void test_report_batch(void **state)
+{
+	struct fx *f = *state;
+	struct err e = ERR_INIT;
+	char q[256];
+	cJSON *reps[2], *r, *t;
+	double version;
+
+	reg(f, "a", 10, 0);
+	cJSON_Delete(ok(f, "RunTask", "{'taskDefinition':'a'}"));
+	snprintf(q, sizeof(q), "{'tasks':['%s']}", f->last_task);
+	reps[0] = cJSON_Parse("{\"lastStatus\":\"ACTIVATING\"}");
+	reps[1] = cJSON_Parse("{\"lastStatus\":\"RUNNING\",\"startedAt\":5,"
+			      "\"containers\":[{\"name\":\"app\",\"lastStatus\":\"RUNNING\"}]}");
+	assert_int_equal(control_task_reports(f->c, "default", f->last_task,
+					      (const cJSON *const *)reps, 2, &e), 0);
+	cJSON_Delete(reps[0]);
+	cJSON_Delete(reps[1]);
+	r = ok(f, "DescribeTasks", q);
+	t = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "tasks"), 0);
+	assert_string_equal(cJSON_GetObjectItem(t, "lastStatus")->valuestring, "RUNNING");
+	assert_true(cJSON_GetObjectItem(t, "startedAt")->valuedouble == 5);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(t, "containers"), 0),
+						"lastStatus")->valuestring, "RUNNING");
+	version = cJSON_GetObjectItem(t, "version")->valuedouble;
+	cJSON_Delete(r);
+
+	/* a bad report anywhere in a batch refuses all of it */
+	reps[0] = cJSON_Parse("{\"lastStatus\":\"STOPPING\"}");
+	reps[1] = cJSON_Parse("{\"lastStatus\":\"BOGUS\"}");
+	assert_int_equal(control_task_reports(f->c, "default", f->last_task,
+					      (const cJSON *const *)reps, 2, &e), -EINVAL);
+	cJSON_Delete(reps[0]);
+	cJSON_Delete(reps[1]);
+	/* an empty batch changes nothing */
+	assert_int_equal(control_task_reports(f->c, "default", f->last_task, NULL, 0, &e), 0);
+	r = ok(f, "DescribeTasks", q);
+	t = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "tasks"), 0);
+	assert_string_equal(cJSON_GetObjectItem(t, "lastStatus")->valuestring, "RUNNING");
+	assert_string_equal(cJSON_GetObjectItem(t, "desiredStatus")->valuestring, "RUNNING");
+	assert_true(cJSON_GetObjectItem(t, "version")->valuedouble == version);
+	cJSON_Delete(r);
+}
+
 static int count_cb(const char *cluster, const char *task, void *data)
 {
 	(void)cluster;
@@ -291,6 +336,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_placement_and_accounting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reports_and_listing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instance_tasks, setup, teardown),
 	};
 
