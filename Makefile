@@ -33,7 +33,7 @@ ASAN_LIBOBJS := $(LIBSRCS:%.c=$(BUILD)/asan/obj/%.o)
 # berth-shim: the per-task shim alone, linked lean (no HTTP, SQLite, TLS
 # or image libraries) so each running task costs little memory (PSS).
 SHIM_SRCS := $(foreach d,lib cgroup policy,$(wildcard $(d)/*.c)) \
-             $(filter-out runtime/cmd_%.c,$(wildcard runtime/*.c)) $(MAIN)
+             $(filter-out runtime/cmd_%.c volumes/cmd_%.c,$(wildcard runtime/*.c volumes/*.c)) $(MAIN)
 SHIM_OBJS := $(SHIM_SRCS:%.c=$(BUILD)/obj/%.o)
 SHIM_ASAN_OBJS := $(SHIM_SRCS:%.c=$(BUILD)/asan/obj/%.o)
 SHIM_LIBS := -Wl,--as-needed $(shell pkg-config --libs libseccomp libcap libcjson 2>/dev/null)

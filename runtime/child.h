@@ -23,12 +23,15 @@ struct rt_fail {
 /* Fills F (no allocation) and returns -ERR. */
 int rt_fail(struct rt_fail *f, int err, const char *what, const char *subject);
 
-/* In the child, after pivot_root: /proc, /sys, /dev, masks, read-only paths,
- * and the read-only root when asked. (runtime/mounts.c) */
-int rt_setup_pivot(const char *rootfs, struct rt_fail *f);
+/* In the child: binds the plan's rootfs onto itself, attaches the plan's
+ * volumes below it, pivot_root.  Then rt_setup_mounts: /proc, /sys, /dev,
+ * masks, read-only paths, and the read-only root when asked.
+ * (runtime/mounts.c) */
+int rt_setup_pivot(const struct rt_plan *plan, struct rt_fail *f);
 int rt_setup_mounts(const struct rt_plan *plan, struct rt_fail *f);
-/* /dev as a tmpfs with the usual nodes, pts, shm, mqueue. (runtime/devices.c) */
-int rt_setup_dev(struct rt_fail *f);
+/* /dev as a tmpfs with the usual nodes, pts, shm (SHM_OPTIONS, "" for the
+ * default), mqueue. (runtime/devices.c) */
+int rt_setup_dev(const char *shm_options, struct rt_fail *f);
 /* lo up in a fresh network namespace. (runtime/devices.c) */
 int rt_loopback_up(struct rt_fail *f);
 

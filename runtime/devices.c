@@ -42,17 +42,21 @@ static const struct {
 	{ "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
 };
 
-int rt_setup_dev(struct rt_fail *f)
+int rt_setup_dev(const char *shm_options, struct rt_fail *f)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++)
 		if (mknod(dev_nodes[i].path, S_IFCHR | 0666,
 			  makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0)
 			return rt_fail(f, errno, "create device", dev_nodes[i].path);
 	for (size_t i = 0; i < ARRAY_SIZE(dev_mounts); i++) {
+		const char *data = dev_mounts[i].data;
+
+		if (shm_options && shm_options[0] && strcmp(dev_mounts[i].target, "/dev/shm") == 0)
+			data = shm_options;
 		if (mkdir(dev_mounts[i].target, 0755) < 0)
 			return rt_fail(f, errno, "create mount point", dev_mounts[i].target);
 		if (mount(dev_mounts[i].source, dev_mounts[i].target, dev_mounts[i].fstype,
-			  dev_mounts[i].flags, dev_mounts[i].data) < 0)
+			  dev_mounts[i].flags, data) < 0)
 			return rt_fail(f, errno, "mount", dev_mounts[i].target);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "volumes/volumes.h"
 
 int rt_fail(struct rt_fail *f, int err, const char *what, const char *subject)
 {
@@ -62,14 +63,40 @@ static int do_mount(const struct mount_op *m, struct rt_fail *f)
 	return 0;
 }
 
-int rt_setup_pivot(const char *rootfs, struct rt_fail *f)
+/* The volumes' detached mounts onto their containerPaths, resolved inside
+ * the rootfs (a symlink there cannot lead a mount out of it). */
+static int attach_volumes(const struct rt_plan *p, struct rt_fail *f)
 {
+	const struct vol_ctr_mounts *m = p->volumes;
+	size_t failed = 0;
+	int fd, r;
+
+	if (!m || m->n == 0)
+		return 0;
+	fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return rt_fail(f, errno, "open rootfs", p->rootfs);
+	r = vol_ctr_attach(m, fd, &failed);
+	close(fd);
+	if (r < 0)
+		return rt_fail(f, -r, "mount volume on", failed < m->n ? m->op[failed].target : "?");
+	return 0;
+}
+
+int rt_setup_pivot(const struct rt_plan *p, struct rt_fail *f)
+{
+	const char *rootfs = p->rootfs;
+	int r;
+
 	/* Nothing we mount may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return rt_fail(f, errno, "make mounts private", NULL);
 	/* pivot_root needs the new root to be a mount point. */
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rt_fail(f, errno, "bind rootfs", rootfs);
+	r = attach_volumes(p, f);
+	if (r < 0)
+		return r;
 	if (chdir(rootfs) < 0)
 		return rt_fail(f, errno, "chdir to rootfs", rootfs);
 	/* pivot_root(".", "."): the old root ends up stacked on "/" and is
@@ -123,7 +150,7 @@ int rt_setup_mounts(const struct rt_plan *plan, struct rt_fail *f)
 		if (r < 0)
 			return r;
 		if (strcmp(base_mounts[i].target, "/dev") == 0) {
-			r = rt_setup_dev(f);
+			r = rt_setup_dev(plan->shm_options, f);
 			if (r < 0)
 				return r;
 		}

@@ -26,6 +26,8 @@
 #include "policy/policy.h"
 #include "runtime/spec.h"
 
+struct vol_ctr_mounts;
+
 struct rt_plan {
 	const struct rt_spec *spec;   /* borrowed */
 	char rootfs[PATH_MAX];        /* canonical host path */
@@ -43,6 +45,11 @@ struct rt_plan {
 	bool unenforced;              /* cpu or memory missing in v2, enforce=off */
 	bool force_clone_fallback;    /* test seam: take the pre-5.7 clone path */
 	int stdio[3];                 /* fds for the container's 0, 1, 2; -1 = ours */
+	/* Detached mounts (volumes/: vol_ctr_prepare) the child attaches below
+	 * the rootfs before pivot_root; borrowed, NULL = none.  Their fds must
+	 * stay open until rt_container_start returned. */
+	const struct vol_ctr_mounts *volumes;
+	char shm_options[64];         /* /dev/shm tmpfs options (vol_shm_options); "" = default */
 };
 
 /* Pure: the cgroup limits SPEC asks for (ECS mapping, swap off). */

@@ -119,7 +119,7 @@ static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struc
 			return r;
 	}
 	umask(0); /* device nodes and mount points get exactly the modes asked for */
-	r = rt_setup_pivot(p->rootfs, f);
+	r = rt_setup_pivot(p, f);
 	if (r < 0)
 		return r;
 	r = rt_setup_mounts(p, f);

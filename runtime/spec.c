@@ -16,6 +16,7 @@ const char rt_spec_usage[] =
 	"         [--cpu-limit UNITS] [--memory MiB] [--memory-reservation MiB] [--pids N]\n"
 	"         [--env K=V]... [--user U[:G]] [--workdir D] [--read-only] [--cap-add C]...\n"
 	"         [--cap-drop C]... [--privileged] [--net none|host] [--ulimit name=soft:hard]... [--init]\n"
+	"         [--volume SRC:DST[:ro]]... [--shm-size MiB]\n"
 	"         [--cgroup-enforce on|off] [--cgroup-parent PATH] -- CMD [ARG...]\n"
 	"With --image the command (optional) replaces the image's Cmd, --entrypoint\n"
 	"its Entrypoint; --env merges over its Env; --workdir and --user replace its own.\n";
@@ -78,6 +79,15 @@ static int set_entrypoint(const struct opt *o, const char *val, struct rt_spec *
 	(void)o;
 	(void)e;
 	s->entrypoint = val;
+	return 0;
+}
+
+static int add_volume(const struct opt *o, const char *val, struct rt_spec *s, struct err *e)
+{
+	/* The parts are checked where they are used (runtime/cmd_run.c). */
+	if (val[0] == '\0')
+		return bad(o, val, "must be SRC:DST[:ro]", e);
+	s->volumes[s->n_volumes++] = val;
 	return 0;
 }
 
@@ -232,6 +242,8 @@ static const struct opt opts[] = {
 	{ "rootfs", true, set_str, 0, 0, OFF(rootfs) },
 	{ "image", true, set_str, 0, 0, OFF(image) },
 	{ "entrypoint", true, set_entrypoint, 0, 0, 0 },
+	{ "volume", true, add_volume, 0, 0, 0 },
+	{ "shm-size", true, set_u64, 1, RT_MEMORY_MAX_MIB, OFF(shm_size_mib) },
 	{ "name", true, set_name, 0, 0, 0 },
 	{ "hostname", true, set_hostname, 0, 0, 0 },
 	{ "cpu", true, set_cpu, 0, RT_CPU_UNITS_MAX, OFF(cpu_units) },
@@ -272,7 +284,8 @@ static int alloc_arrays(struct rt_spec *s, int argc)
 	s->cap_add = calloc(n, sizeof(*s->cap_add));
 	s->cap_drop = calloc(n, sizeof(*s->cap_drop));
 	s->ulimits = calloc(n, sizeof(*s->ulimits));
-	if (!s->env || !s->cap_add || !s->cap_drop || !s->ulimits)
+	s->volumes = calloc(n, sizeof(*s->volumes));
+	if (!s->env || !s->cap_add || !s->cap_drop || !s->ulimits || !s->volumes)
 		return -ENOMEM;
 	return 0;
 }
@@ -385,6 +398,9 @@ void rt_spec_release(struct rt_spec *s)
 	free(s->cap_add);
 	free(s->cap_drop);
 	free(s->ulimits);
+	free(s->volumes);
+	s->volumes = NULL;
+	s->n_volumes = 0;
 	s->env = NULL;
 	s->cap_add = s->cap_drop = NULL;
 	s->ulimits = NULL;

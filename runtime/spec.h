@@ -33,6 +33,9 @@ struct rt_spec {
 	const char *image;            /* --image REF: rootfs and defaults from an
 				       * image (prepared by runtime/cmd_run.c) */
 	const char *entrypoint;       /* --entrypoint with --image; "" = none */
+	const char **volumes;         /* --volume SRC:DST[:ro] as given (cmd_run.c) */
+	size_t n_volumes;
+	uint64_t shm_size_mib;        /* --shm-size: /dev/shm size; 0 = default */
 	char name[RT_NAME_MAX + 1];   /* cgroup name; generated when not given */
 	const char *hostname;         /* NULL: the name */
 	bool cpu_set;

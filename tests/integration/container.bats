@@ -441,6 +441,79 @@ expect_125() {
 	( unset BERTH_SECCOMP_CACHE; BERTH_RUN_DIR=rel/dir expect_125 --rootfs "$ROOTFS" -- /bin/true )
 }
 
+# host mounts below DIR in our (the host's) mount namespace
+host_mounts_below() {
+	grep -c " $1" /proc/self/mountinfo || true
+}
+
+@test "--volume SRC:DST binds a host path both ways; :ro is EROFS inside; nothing stays mounted" {
+	export BERTH_STATE_DIR=$BATS_TEST_TMPDIR/state
+	local h=$BATS_TEST_TMPDIR/host
+	mkdir -p "$h"
+	echo from-host > "$h/in"
+	run_c --volume "$h:/data" --volume "$h:/ro:ro" --volume "$BATS_TEST_TMPDIR/new:/made" -- /bin/sh -c \
+		'cat /data/in; echo from-ctr > /data/out; echo x > /ro/x 2>/dev/null || echo ro-refused;
+		 touch /made/f && echo made; grep -E " /ro " /proc/self/mountinfo'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = from-host ]
+	[ "${lines[1]}" = ro-refused ]
+	[ "${lines[2]}" = made ]
+	[[ "${lines[3]}" == *" /ro ro,"* ]]
+	[ "$(cat "$h/out")" = from-ctr ]
+	[ ! -e "$h/x" ]
+	[ -e "$BATS_TEST_TMPDIR/new/f" ]             # a missing SRC is created, as ECS/docker
+	run_c --volume "$h:/ro:ro" -- /bin/touch /ro/y
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"Read-only file system"* ]]
+	[ "$(host_mounts_below "$BATS_TEST_TMPDIR")" -eq 0 ]
+	[ "$(host_mounts_below "$ROOTFS")" -eq 0 ]
+}
+
+@test "--volume: a DST that is a symlink out of the rootfs is resolved inside it" {
+	export BERTH_STATE_DIR=$BATS_TEST_TMPDIR/state
+	local h=$BATS_TEST_TMPDIR/host victim=$BATS_TEST_TMPDIR/victim
+	mkdir -p "$h" "$victim"
+	echo vol > "$h/v"
+	echo keep > "$victim/keep"
+	rm -rf "$ROOTFS/bats-evil" "$ROOTFS/bats-evil2" "$ROOTFS/tmp/bats-run-"*
+	ln -s "$victim" "$ROOTFS/bats-evil"                    # absolute
+	ln -s "../../../../../../../..$victim" "$ROOTFS/bats-evil2"   # climbing out
+	run_c --volume "$h:/bats-evil" --volume "$h:/bats-evil2/sub" -- /bin/sh -c \
+		'cat /bats-evil/v /bats-evil2/sub/v; echo w > /bats-evil/w'
+	local st=$status out=$output
+	rm -rf "$ROOTFS/bats-evil" "$ROOTFS/bats-evil2" "$ROOTFS/tmp/bats-run-"*
+	echo "$out"
+	[ "$st" -eq 0 ]
+	[ "$out" = $'vol\nvol' ]
+	[ "$(cat "$h/w")" = w ]
+	[ "$(ls -A "$victim")" = keep ]                         # the host path untouched
+	[ "$(host_mounts_below "$BATS_TEST_TMPDIR")" -eq 0 ]
+}
+
+@test "--shm-size sets the size of /dev/shm (default 64 MiB)" {
+	run_c --shm-size 16 -- /bin/sh -c 'df -k /dev/shm | tail -1'
+	[ "$status" -eq 0 ]
+	[[ "$output" == "shm "*" 16384 "* ]]
+	run_c -- /bin/sh -c 'df -k /dev/shm | tail -1'
+	[[ "$output" == "shm "*" 65536 "* ]]
+}
+
+@test "--volume bad input: one line, exit 125, nothing mounted" {
+	export BERTH_STATE_DIR=$BATS_TEST_TMPDIR/state
+	local h=$BATS_TEST_TMPDIR/host
+	mkdir -p "$h"
+	want="SRC must be an absolute host path" expect_125 --rootfs "$ROOTFS" --volume rel:/d -- /bin/true
+	want="must be SRC:DST[:ro]" expect_125 --rootfs "$ROOTFS" --volume "$h" -- /bin/true
+	want="the mode must be 'ro' or 'rw'" expect_125 --rootfs "$ROOTFS" --volume "$h:/d:rx" -- /bin/true
+	want="sourcePath '$h/../etc'" expect_125 --rootfs "$ROOTFS" --volume "$h/../etc:/d" -- /bin/true
+	want="containerPath" expect_125 --rootfs "$ROOTFS" --volume "$h:rel" -- /bin/true
+	want="sourcePath '/etc' is outside BERTH_HOST_VOLUME_ROOTS" BERTH_HOST_VOLUME_ROOTS=$h expect_125 --rootfs "$ROOTFS" --volume /etc:/d -- /bin/true
+	want="--shm-size '0'" expect_125 --rootfs "$ROOTFS" --shm-size 0 -- /bin/true
+	[ "$(host_mounts_below "$BATS_TEST_TMPDIR")" -eq 0 ]
+	[ -z "$(ls -A "$h")" ]
+}
+
 @test "bad input: missing rootfs" {
 	want="rootfs '/nonexistent-bats': No such file or directory" expect_125 --rootfs /nonexistent-bats -- /bin/true
 }

@@ -117,6 +117,10 @@ static const struct bad_case bad_cases[] = {
 	{ { "--image=", "x" }, "--image '': must not be empty" },
 	{ { "--entrypoint", "/bin/sh", "--rootfs", "/r", "x" }, "--entrypoint needs --image" },
 	{ { "--image", "busybox", "--", "" }, "command is empty" },
+	{ { "--shm-size", "0", "--rootfs", "/r", "x" }, "--shm-size '0'" },
+	{ { "--shm-size", "64M", "--rootfs", "/r", "x" }, "--shm-size '64M'" },
+	{ { "--volume", "", "--rootfs", "/r", "x" }, "must be SRC:DST[:ro]" },
+	{ { "--volume", "--rootfs", "/r", "x" }, "give either --rootfs or --image" },
 	{ { "--rootfs", "/r" }, "no command given" },
 	{ { "--rootfs", "/r", "--" }, "no command given" },
 	{ { "--rootfs", "/r", "--", "" }, "command is empty" },
@@ -185,7 +189,7 @@ static void test_bad_input(void **state)
 	}
 }
 
-static void test_image(void **state)
+static void test_image_volumes_shm(void **state)
 {
 	struct err e = ERR_INIT;
 	struct rt_spec s;
@@ -197,11 +201,19 @@ static void test_image(void **state)
 	assert_null(s.rootfs);
 	assert_null(s.argv);
 	assert_null(s.entrypoint);
+	assert_int_equal(s.n_volumes, 0);
+	assert_int_equal(s.shm_size_mib, 0);
 	rt_spec_release(&s);
-	assert_int_equal(PARSE(&s, &e, "--image=a", "--entrypoint", "", "--", "echo", "hi"), 0);
+	assert_int_equal(PARSE(&s, &e, "--image=a", "--entrypoint", "", "--volume", "/h:/c",
+			       "--volume=/x:/y:ro", "--shm-size", "128", "--", "echo", "hi"), 0);
 	assert_string_equal(s.entrypoint, "");
+	assert_int_equal(s.n_volumes, 2);
+	assert_string_equal(s.volumes[0], "/h:/c");
+	assert_string_equal(s.volumes[1], "/x:/y:ro");
+	assert_int_equal(s.shm_size_mib, 128);
 	assert_string_equal(s.argv[0], "echo");
 	rt_spec_release(&s);
+	assert_null(s.volumes);
 }
 
 static void test_name_limits(void **state)
@@ -282,7 +294,7 @@ int main(void)
 		cmocka_unit_test(test_all_flags),
 		cmocka_unit_test(test_env_overrides),
 		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_image),
+		cmocka_unit_test(test_image_volumes_shm),
 		cmocka_unit_test(test_name_limits),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_limits_mapping),
