@@ -103,6 +103,7 @@ struct atask {
 	bool done;                    /* STOPPED reported: only cleanup is left */
 	bool spawning;                /* a helper process is starting the shim */
 	bool recheck;                 /* process again once the shim is up */
+	double pull_stopped_at;       /* images ready (start helper's note), not yet reported */
 	struct loop_timer *retry;     /* re-attach after a lost stream */
 };
 
@@ -134,3 +135,6 @@ void atask_adopt(struct atask *t);
 int agent_shim_stop(struct agent *a, const char *id, const char *reason);
 /* Removes T's host resources: rootfs mounts, state and run dirs. */
 int agent_task_cleanup(struct agent *a, const char *id);
+/* Unmounts the rootfs of a stopped task's containers; upper dirs and logs
+ * stay until agent_task_cleanup. */
+void agent_task_umount(struct agent *a, const char *id);

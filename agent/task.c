@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -106,38 +107,61 @@ void atask_free(struct atask *t)
 	free(t);
 }
 
-static int report(struct atask *t, const cJSON *rep)
+/* REPS as one transaction (one sync), after the images' ready time when
+ * the start helper left one that is not recorded yet. */
+static int report_batch(struct atask *t, const cJSON **reps, size_t n)
 {
+	_cleanup_(cJSON_Deletep) cJSON *pull = NULL;
+	const cJSON *all[8];
 	struct err e = ERR_INIT;
-	int r = control_task_report(t->a->ctl, t->cluster, t->id, rep, &e);
+	size_t k = 0;
+	int r;
 
+	if (t->pull_stopped_at > 0 && (pull = cJSON_CreateObject()) &&
+	    cJSON_AddNumberToObject(pull, "pullStoppedAt", t->pull_stopped_at))
+		all[k++] = pull;
+	for (size_t i = 0; i < n && k < ARRAY_SIZE(all); i++)
+		all[k++] = reps[i];
+	r = control_task_reports(t->a->ctl, t->cluster, t->id, all, k, &e);
 	if (r < 0)
 		log_error("task %s: recording its state failed: %s", t->id, e.msg);
+	else if (pull)
+		t->pull_stopped_at = 0;
 	return r;
+}
+
+static int report(struct atask *t, const cJSON *rep)
+{
+	return report_batch(t, &rep, 1);
 }
 
 /* A step with no work of its own; once stopping, it carries the time the
  * stop began (FULL's), so the implied stamps never come after the real ones. */
-static void report_step(struct atask *t, enum task_status s, const cJSON *full)
+static cJSON *step_report(enum task_status s, const cJSON *full)
 {
-	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
+	cJSON *rep = cJSON_CreateObject();
 	const cJSON *stopping = cJSON_GetObjectItemCaseSensitive(full, "stoppingAt");
 
-	if (!rep || !cJSON_AddStringToObject(rep, "lastStatus", task_status_name(s)))
-		return;
-	if (s >= TASK_DEACTIVATING && cJSON_IsNumber(stopping) &&
-	    !cJSON_AddNumberToObject(rep, "stoppingAt", stopping->valuedouble))
-		return;
-	report(t, rep);
+	if (!rep || !cJSON_AddStringToObject(rep, "lastStatus", task_status_name(s)) ||
+	    (s >= TASK_DEACTIVATING && cJSON_IsNumber(stopping) &&
+	     !cJSON_AddNumberToObject(rep, "stoppingAt", stopping->valuedouble))) {
+		cJSON_Delete(rep);
+		return NULL;
+	}
+	return rep;
 }
 
-/* A shim status object -> the lifecycle steps in between, then the status. */
+/* A shim status object -> the lifecycle steps in between, then the status,
+ * all in one transaction: they happened at once. */
 static void apply_status(struct atask *t, const cJSON *st)
 {
 	_cleanup_(cJSON_Deletep) cJSON *rep = NULL;
 	enum task_status steps[3];
+	cJSON *step_reps[3] = { NULL };
+	const cJSON *all[4];
 	int to = task_status_parse(str(st, "lastStatus"));
-	size_t n;
+	size_t n = 0, k = 0;
+	int r;
 
 	if (to < 0 || report_from_status(st, &rep) < 0) {
 		log_warn("task %s: the shim sent a status the agent cannot read", t->id);
@@ -145,17 +169,23 @@ static void apply_status(struct atask *t, const cJSON *st)
 	}
 	if (to >= TASK_RUNNING && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(st, "startedAt")))
 		t->ran = true;
-	if ((enum task_status)to > t->reported) {
+	if ((enum task_status)to > t->reported)
 		n = report_steps(t->reported, (enum task_status)to, t->ran, steps);
-		for (size_t i = 0; i < n; i++)
-			report_step(t, steps[i], rep);
-	}
-	if (report(t, rep) == 0 && (enum task_status)to > t->reported)
+	for (size_t i = 0; i < n; i++)
+		if ((step_reps[i] = step_report(steps[i], rep)))
+			all[k++] = step_reps[i];
+	all[k++] = rep;
+	r = report_batch(t, all, k);
+	for (size_t i = 0; i < n; i++)
+		cJSON_Delete(step_reps[i]);
+	if (r == 0 && (enum task_status)to > t->reported)
 		t->reported = (enum task_status)to;
 	if (to == TASK_STOPPED) {
-		if (!t->done)
+		if (!t->done) {
 			log_info("task %s stopped: %s", t->id,
 				 str(st, "stoppedReason") ? str(st, "stoppedReason") : "");
+			agent_task_umount(t->a, t->id);
+		}
 		t->done = true;
 	}
 }
@@ -213,7 +243,7 @@ static bool shim_alive(struct atask *t)
 }
 
 static void fail_start(struct atask *t, const cJSON *task, const char *reason);
-static void read_note(struct atask *t, const char *name, char *buf, size_t size);
+static void read_note(struct atask *t, const char *name, char *buf, size_t size, bool consume);
 #define START_ERROR "start-error"      /* why the start failed (ECS reason text) */
 
 /* The stream is gone and nobody answers: settle the task from status.json. */
@@ -237,7 +267,7 @@ static void settle_from_file(struct atask *t)
 	/* No shim and not STOPPED: it died, or the start never finished. */
 	if (control_task_for_agent(t->a->ctl, t->cluster, t->id, &task, &td, &e) < 0)
 		return;
-	read_note(t, START_ERROR, why, sizeof(why));
+	read_note(t, START_ERROR, why, sizeof(why), true);
 	fail_start(t, task, why[0] ? why
 			   : r == 0 ? "TaskFailedToStart: the task's shim exited unexpectedly"
 			   : "TaskFailedToStart: the agent restarted while starting the task");
@@ -371,8 +401,8 @@ struct prepared {
 };
 
 /* Image -> mounted rootfs + merged run config of one container. */
-static int prepare_container(struct atask *t, const cJSON *def, struct prepared *p,
-			     struct err *e)
+static int prepare_container(struct atask *t, struct img_store *img, const cJSON *def,
+			     struct prepared *p, struct err *e)
 {
 	const char *image = str(def, "image"), *name = str(def, "name");
 	char cdir[PATH_MAX], digest[IMG_DIGEST_MAX];
@@ -385,16 +415,16 @@ static int prepare_container(struct atask *t, const cJSON *def, struct prepared 
 	r = mkdir_path(t->a->state_tasks, t->id, name, cdir, sizeof(cdir));
 	if (r < 0)
 		return err_set(e, r, "create '%s'", cdir);
-	r = img_ensure_with(t->a->img, image, t->a->pull, NULL, NULL, e);
+	r = img_ensure_with(img, image, t->a->pull, NULL, NULL, e);
 	if (r < 0)
 		return err_wrap(e, "CannotPullContainerError: %s", image);
-	r = img_rootfs_mount(t->a->img, image, cdir, p->rootfs, e);
+	r = img_rootfs_mount(img, image, cdir, p->rootfs, e);
 	if (r < 0)
 		return err_wrap(e, "CannotCreateContainerError: %s", image);
 	p->mounted = true;
-	r = img_resolve(t->a->img, image, digest, e);
+	r = img_resolve(img, image, digest, e);
 	if (r >= 0)
-		r = img_config_load(t->a->img, digest, &cfg, e);
+		r = img_config_load(img, digest, &cfg, e);
 	if (r < 0)
 		return err_wrap(e, "CannotInspectContainerError: %s", image);
 	if (spec_overrides(def, &ov) < 0) {
@@ -463,7 +493,7 @@ static void fail_start(struct atask *t, const cJSON *task, const char *reason)
 /* What the start helper leaves in the task dir for the agent. */
 #define PULL_STOPPED "pull-stopped-at" /* when the images were ready */
 
-static void read_note(struct atask *t, const char *name, char *buf, size_t size)
+static void read_note(struct atask *t, const char *name, char *buf, size_t size, bool consume)
 {
 	char dir[PATH_MAX];
 	_cleanup_close_ int dfd = -1;
@@ -473,24 +503,33 @@ static void read_note(struct atask *t, const char *name, char *buf, size_t size)
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || read_file_at(dfd, name, buf, size, NULL) < 0)
 		buf[0] = '\0';
-	if (dfd >= 0)
+	if (dfd >= 0 && consume)
 		(void)unlinkat(dfd, name, 0);
+}
+
+/* The start helper's "images ready" time, reported with the next state
+ * change (set-once in control/, so reading it again after a restart is
+ * harmless; the note goes with the task dir). */
+static void load_pull_stopped(struct atask *t)
+{
+	char when[64];
+
+	read_note(t, PULL_STOPPED, when, sizeof(when), false);
+	if (when[0])
+		t->pull_stopped_at = strtod(when, NULL);
 }
 
 static void on_started(struct loop *l, pid_t pid, const siginfo_t *info, void *data)
 {
-	_cleanup_(cJSON_Deletep) cJSON *task = NULL, *td = NULL, *rep = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *task = NULL, *td = NULL;
 	struct atask *t = data;
 	struct err e = ERR_INIT;
-	char msg[1024], when[64];
+	char msg[1024];
 
 	(void)l;
 	(void)pid;
 	t->spawning = false;
-	read_note(t, PULL_STOPPED, when, sizeof(when));
-	if (when[0] && (rep = cJSON_CreateObject()) &&
-	    cJSON_AddNumberToObject(rep, "pullStoppedAt", strtod(when, NULL)))
-		report(t, rep);
+	load_pull_stopped(t);
 	if (info && info->si_code == CLD_EXITED && info->si_status == 0) {
 		log_info("task %s: shim started", t->id);
 		attach(t);
@@ -498,7 +537,7 @@ static void on_started(struct loop *l, pid_t pid, const siginfo_t *info, void *d
 			atask_process(t);   /* e.g. StopTask came while it was starting */
 		return;
 	}
-	read_note(t, START_ERROR, msg, sizeof(msg));
+	read_note(t, START_ERROR, msg, sizeof(msg), true);
 	if (!msg[0])
 		snprintf(msg, sizeof(msg), "CannotStartContainerError: the task's start helper %s",
 			 info && info->si_code == CLD_EXITED ? "failed" : "was killed");
@@ -516,8 +555,8 @@ static void write_note(const char *dir, const char *name, const char *text)
 
 /* In the start helper: images -> rootfs, spec.json, the shim.  0 or -errno
  * with the ECS reason in E. */
-static int start_work(struct atask *t, const cJSON *task, const cJSON *td, const char *dir,
-		      struct err *e)
+static int start_work(struct atask *t, struct img_store *img, const cJSON *task,
+		      const cJSON *td, const char *dir, struct err *e)
 {
 	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions"), *d;
 	struct prepared p[SPEC_MAX_CONTAINERS];
@@ -529,7 +568,7 @@ static int start_work(struct atask *t, const cJSON *task, const cJSON *td, const
 	cJSON_ArrayForEach(d, defs) {
 		if (n == SPEC_MAX_CONTAINERS)
 			break;
-		r = prepare_container(t, d, &p[n++], e);
+		r = prepare_container(t, img, d, &p[n++], e);
 		if (r < 0)
 			break;
 	}
@@ -557,6 +596,7 @@ static int start_async(struct atask *t, const cJSON *task, const cJSON *td, cons
 		return err_set(e, -errno, "ResourceInitializationError: fork");
 	if (pid == 0) {
 		struct err ce = ERR_INIT;
+		struct img_store *img;
 		char self[32];
 		sigset_t none;
 
@@ -567,7 +607,14 @@ static int start_async(struct atask *t, const cJSON *task, const cJSON *td, cons
 		/* The daemon's signalfd blocks signals: the shim must not inherit that. */
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		r = start_work(t, task, td, dir, &ce);
+		/* Nothing of the daemon's: a helper outliving a killed daemon must
+		 * not hold its berth.lock or sockets, and an image store handle of
+		 * its own makes the store's flock exclude other helpers (a shared
+		 * open file would share the lock). */
+		(void)syscall(SYS_close_range, 3U, ~0U, 0U);
+		img = img_store_open(config_get(t->a->cfg, CFG_STATE_DIR), &ce);
+		r = img ? start_work(t, img, task, td, dir, &ce)
+			: err_wrap(&ce, "ResourceInitializationError");
 		if (r < 0)
 			write_note(dir, START_ERROR, ce.msg[0] ? ce.msg : "CannotStartContainerError");
 		_exit(r < 0 ? 1 : 0);
@@ -583,6 +630,7 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 {
 	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
 	char dir[PATH_MAX];         /* the task dir under $BERTH_RUN_DIR/tasks */
+	double pull_started = now_sec();
 	struct err e = ERR_INIT;
 	int r;
 
@@ -591,15 +639,16 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 		fail_start(t, task, "ResourceInitializationError: cannot create the task's directories");
 		return;
 	}
-	if (!rep || !cJSON_AddStringToObject(rep, "lastStatus", "PENDING") ||
-	    !cJSON_AddNumberToObject(rep, "pullStartedAt", now_sec()) || report(t, rep) < 0) {
-		fail_start(t, task, "ResourceInitializationError: out of memory");
+	/* The helper first: the PENDING commit's sync overlaps its work.  A
+	 * crash in between is a started task that restore re-adopts. */
+	r = start_async(t, task, td, dir, &e);
+	if (r < 0) {
+		fail_start(t, task, e.msg);
 		return;
 	}
-	t->reported = TASK_PENDING;
-	r = start_async(t, task, td, dir, &e);
-	if (r < 0)
-		fail_start(t, task, e.msg);
+	if (rep && cJSON_AddStringToObject(rep, "lastStatus", "PENDING") &&
+	    cJSON_AddNumberToObject(rep, "pullStartedAt", pull_started) && report(t, rep) == 0)
+		t->reported = TASK_PENDING;
 }
 
 static bool started(struct atask *t)
@@ -687,7 +736,9 @@ void atask_process(struct atask *t)
 
 void atask_adopt(struct atask *t)
 {
-	if (started(t))
+	if (started(t)) {
+		load_pull_stopped(t);
 		attach(t);
+	}
 	t->check = true; /* then see whether it is wanted stopped or not started yet */
 }
