@@ -9,62 +9,13 @@
 
 bats_require_minimum_version 1.5.0
 load lib/daemon
+load lib/tasks
 
 ARN=arn:aws:ecs:local:000000000000
 
-setup_file() {
-	: "${BERTH:?set BERTH to the berth binary (tests/run does)}"
-	export IMGFIX=$BATS_FILE_TMPDIR/images
-	"$BATS_TEST_DIRNAME/../fixtures/images/mkimages" "$IMGFIX" >/dev/null
-}
-
-setup() {
-	daemon_setup
-	cat >> "$CONF" <<-EOF
-		BERTH_CGROUP_ENFORCE=off
-		BERTH_IMAGE_PULL_BEHAVIOR=prefer-cached
-		BERTH_CONTAINER_STOP_TIMEOUT=2s
-		BERTH_TASK_CLEANUP_WAIT=${CLEANUP_WAIT:-1h}
-	EOF
-	BERTH_STATE_DIR=$STATE_DIR "$BERTH" image load --name localhost/app:v1 "$IMGFIX/oci" >/dev/null
-	tasks_daemon_start
-}
-
-# As daemon_start, with the host's cgroup hierarchies visible: `ip netns
-# exec` mounts a fresh /sys for the namespace, without /sys/fs/cgroup, and
-# the shims join cgroups there; nsenter switches the network namespace only.
-tasks_daemon_start() {
-	local -a envs
-	mapfile -t envs < <(_daemon_env)
-	nsenter --net="/run/netns/$NS" env -i "${envs[@]}" "$BERTH" daemon --config "$CONF" \
-		>> "$DAEMON_LOG" 2>&1 &
-	DAEMON_PID=$!
-	_daemon_record_pid
-	daemon_wait_ready
-}
-
-teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -f "${DAEMON_LOG:-}" ]; then
-		echo "# daemon log (tail):" >&3
-		tail -n 30 "$DAEMON_LOG" | sed 's/^/#   /' >&3
-	fi
-	daemon_teardown_tasks
-}
-
-# Shims and containers outlive the daemon by design: end them (they live in
-# the test's namespace), then unmount the rootfs the agent mounted.
-daemon_teardown_tasks() {
-	local m
-	daemon_stop || true
-	if [ -n "${NS:-}" ]; then
-		ip netns pids "$NS" 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null; done
-	fi
-	sleep 0.2
-	grep -o " ${DTMP:-/nonexistent}[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
-		umount -l "$m"
-	done
-	daemon_teardown
-}
+setup_file() { tasks_setup_file; }
+setup() { tasks_setup; }
+teardown() { tasks_teardown; }
 
 # register FAMILY COMMAND [NETWORK_MODE]: a one-container task definition.
 register() {
@@ -73,27 +24,6 @@ register() {
 	aws_ecs register-task-definition --family "$1" --network-mode "${3:-none}" \
 		--container-definitions "[{\"name\":\"app\",\"image\":\"localhost/app:v1\",\"memory\":32,\"command\":$cmd}]" \
 		>/dev/null
-}
-
-# describe ARN: the task object.
-describe() {
-	_raw_unix DescribeTasks "{\"tasks\":[\"$1\"]}" | tail -n +2 | jq -c '.tasks[0]'
-}
-
-# wait_status ARN STATUS: until lastStatus is STATUS (bounded; not a timing check).
-wait_status() {
-	local i s
-	for i in $(seq 1 400); do
-		s=$(describe "$1" | jq -r .lastStatus)
-		[ "$s" = "$2" ] && return 0
-		sleep 0.05
-	done
-	echo "task $1 is $s, not $2: $(describe "$1")"
-	return 1
-}
-
-task_id() {
-	echo "${1##*/}"
 }
 
 @test "tasks: the host is a container instance with its resources, and stays the same one across restarts" {
