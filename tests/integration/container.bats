@@ -451,6 +451,7 @@ host_mounts_below() {
 	local h=$BATS_TEST_TMPDIR/host
 	mkdir -p "$h"
 	echo from-host > "$h/in"
+	rmdir "$ROOTFS/data" "$ROOTFS/ro" "$ROOTFS/made" 2>/dev/null || true
 	run_c --volume "$h:/data" --volume "$h:/ro:ro" --volume "$BATS_TEST_TMPDIR/new:/made" -- /bin/sh -c \
 		'cat /data/in; echo from-ctr > /data/out; echo x > /ro/x 2>/dev/null || echo ro-refused;
 		 touch /made/f && echo made; grep -E " /ro " /proc/self/mountinfo'
@@ -468,6 +469,7 @@ host_mounts_below() {
 	[[ "$stderr" == *"Read-only file system"* ]]
 	[ "$(host_mounts_below "$BATS_TEST_TMPDIR")" -eq 0 ]
 	[ "$(host_mounts_below "$ROOTFS")" -eq 0 ]
+	rmdir "$ROOTFS/data" "$ROOTFS/ro" "$ROOTFS/made"   # mount points the run created
 }
 
 @test "--volume: a DST that is a symlink out of the rootfs is resolved inside it" {

@@ -25,8 +25,11 @@ setup() {
 }
 
 teardown() {
-	# Whatever a failed test left mounted.
+	# Whatever a failed test left mounted, and crun_img's cgroup parent.
 	grep -o " $BATS_TEST_TMPDIR[^ ]*" /proc/self/mountinfo | while read -r m; do umount -l "$m"; done
+	local cg
+	cg=$(grep ' - cgroup2 ' /proc/self/mountinfo | head -1 | cut -d' ' -f5)
+	rmdir "$cg/berth-bats-img-$$" 2>/dev/null
 	return 0
 }
 
