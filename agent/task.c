@@ -90,7 +90,9 @@ static void close_watch(struct atask *t)
 		close(t->watch_fd);
 	}
 	t->watch_fd = -1;
-	t->len = 0;
+	t->len = t->cap = 0;
+	free(t->buf);   /* a stopped task keeps nothing of its stream */
+	t->buf = NULL;
 }
 
 void atask_free(struct atask *t)
@@ -103,7 +105,6 @@ void atask_free(struct atask *t)
 		*p = t->next;
 	close_watch(t);
 	loop_timer_free(t->retry);
-	free(t->buf);
 	free(t);
 }
 
@@ -359,13 +360,15 @@ static void on_watch(struct loop *l, int fd, uint32_t events, void *data)
 	(void)l;
 	(void)events;
 	for (;;) {
-		if (t->cap - t->len < 4096) {
-			char *p = realloc(t->buf, t->cap + 65536);
+		if (t->cap - t->len < 1024) {
+			/* Status lines are ~0.5 KiB: start small, double for a long one. */
+			size_t cap = t->cap ? 2 * t->cap : 4096;
+			char *p = realloc(t->buf, cap);
 
 			if (!p)
 				break;
 			t->buf = p;
-			t->cap += 65536;
+			t->cap = cap;
 		}
 		n = read(fd, t->buf + t->len, t->cap - t->len);
 		if (n < 0 && errno == EINTR)
