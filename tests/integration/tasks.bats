@@ -218,7 +218,7 @@ register() {
 	[ "$(jq -r .stopCode <<<"$d")" = TaskFailedToStart ]
 	[[ $(jq -r '.containers[0].reason' <<<"$d") == CannotPullContainerError* ]]
 	[ -z "$(ls "$RUN_DIR/tasks")" ]
-	! grep -q " $DTMP" /proc/self/mountinfo
+	run ! grep -q " $DTMP" /proc/self/mountinfo
 }
 
 @test "tasks: start-task on the named container instance" {
@@ -276,7 +276,7 @@ register() {
 	done
 	[ -z "$(ls "$RUN_DIR/tasks")" ]
 	[ -z "$(ls "$STATE_DIR/tasks")" ]
-	! grep -q " $DTMP" /proc/self/mountinfo
+	run ! grep -q " $DTMP" /proc/self/mountinfo
 	[ "$(describe "$t" | jq -r '.containers[0].exitCode')" = 0 ]
 }
 
