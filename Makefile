@@ -5,7 +5,7 @@
 #   make unit       build the cmocka unit tests (sanitized)
 #   make test       install missing packages, then run every suite (tests/run)
 #   make demo       install missing packages, build, run the demo
-#   make bench      benchmarks (bench/run)
+#   make bench      every benchmark (bench/*)
 #   make deps       install missing Debian packages (idempotent)
 #
 # BUILD=dir lets several builds of one tree run side by side.
@@ -78,8 +78,12 @@ test: deps
 demo: deps
 	@scripts/demo
 
+# Every benchmark in turn: containers vs crun, the API, tasks, images,
+# networking, the scheduler.  Never part of the tests.
 bench: deps all
-	@bench/run
+	@for b in run api tasks images netns sched/run; do \
+		echo "== bench/$$b"; BUILD=$(BUILD) bench/$$b || exit 1; \
+	done
 
 format:
 	clang-format -i $(SRCS) $(wildcard */*.h) $(UNIT_SRCS)
