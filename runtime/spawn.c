@@ -48,13 +48,23 @@ static int set_stdio(const struct rt_plan *p, struct rt_fail *f)
 	return 0;
 }
 
+/* The kernel's struct sigaction for rt_sigaction(2): glibc's wrapper
+ * refuses the signals it keeps for itself (32 and 33), but a caller may
+ * have them ignored, and an ignored disposition survives exec. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
 void rt_reset_signals(void)
 {
-	/* glibc keeps 32 and 33 for itself (sigaction says EINVAL): they hold
-	 * its own handlers, which exec resets anyway. */
+	const struct kernel_sigaction dfl = { .handler = SIG_DFL };
+
 	for (int sig = 1; sig <= SIGRTMAX; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)signal(sig, SIG_DFL);
+		if (sig != SIGKILL && sig != SIGSTOP && signal(sig, SIG_DFL) == SIG_ERR)
+			(void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
 }
 
 /* Only stdin, stdout and stderr reach the container.  Closed for real, not

@@ -292,6 +292,17 @@ expect_125() {
 	[[ "$output" == *$'SigIgn:\t0000000000000000'* ]]
 }
 
+@test "signals 32 and 33 (glibc's own) the caller ignored are not ignored in the container" {
+	local ign=$BATS_TEST_TMPDIR/ignore_glibc_signals
+	cc -o "$ign" "$BATS_TEST_DIRNAME/../fixtures/ignore_glibc_signals.c"
+	run "$ign" grep SigIgn /proc/self/status
+	[[ "$output" == *$'SigIgn:\t0000000180000000'* ]]
+	run "$ign" "$BERTH" container run --rootfs "$ROOTFS" -- /bin/grep SigIgn /proc/self/status
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *$'SigIgn:\t0000000000000000'* ]]
+}
+
 @test "TERM sent to berth reaches the container's pid 1" {
 	"$BERTH" container run --rootfs "$ROOTFS" -- /bin/sh -c \
 		'trap "echo got-TERM; exit 3" TERM; touch /tmp/bats-ready; sleep 100 & wait' \
