@@ -60,7 +60,20 @@ tasks_teardown() {
 	grep -o " ${DTMP:-/nonexistent}[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
 		umount -l "$m"
 	done
+	tasks_remove_cgroups
 	daemon_teardown
+}
+
+# The shims killed above cannot remove their tasks' cgroups: remove the
+# (now empty) cgroups of this test's tasks, deepest first.
+tasks_remove_cgroups() {
+	local cg2 id
+	cg2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	[ -n "$cg2" ] && [ -d "${RUN_DIR:-/nonexistent}/tasks" ] || return 0
+	for id in $(ls "$RUN_DIR/tasks"); do
+		[ -d "$cg2/berth/tasks/$id" ] || continue
+		find "$cg2/berth/tasks/$id" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
 }
 
 # api ACTION BODY: the answer's body; fails unless the status is 200.
