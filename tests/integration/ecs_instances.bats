@@ -319,3 +319,23 @@ expect_error() {
 	[[ $output == *InvalidParameterException* ]]
 	[ "$(aws_ecs list-tasks | jq '.taskArns | length')" = 0 ]
 }
+
+@test "the berth CLI's verbs for instances and attributes" {
+	start
+	register $IA zone-a >/dev/null
+	out=$(berth_cli put-attributes --attributes "name=tier,value=gold,targetId=$IA")
+	[ "$(jq -r '.attributes[0].name' <<<"$out")" = tier ]
+	out=$(berth_cli list-attributes --target-type container-instance --attribute-name tier --attribute-value gold)
+	[ "$(jq -r '.attributes[0].targetId' <<<"$out")" = "$ARN:container-instance/default/$IA" ]
+	out=$(berth_cli list-container-instances --filter 'attribute:tier == gold')
+	[ "$(jq -r '.containerInstanceArns[]' <<<"$out")" = "$ARN:container-instance/default/$IA" ]
+	berth_cli delete-attributes --attributes "name=tier,targetId=$IA" >/dev/null
+	[ "$(berth_cli list-attributes --target-type container-instance --attribute-name tier | jq '.attributes | length')" = 0 ]
+	out=$(berth_cli update-container-instances-state --container-instances $IA --status DRAINING)
+	[ "$(jq -r '.containerInstances[0].status' <<<"$out")" = DRAINING ]
+	out=$(berth_cli deregister-container-instance --container-instance $IA --force)
+	[ "$(jq -r '.containerInstance.status' <<<"$out")" = INACTIVE ]
+	run berth_cli list-container-instances --filter 'attribute:tier =='
+	[ "$status" -ne 0 ]
+	[[ $output == *InvalidParameterException* ]]
+}
