@@ -339,3 +339,23 @@ expect_error() {
 	[ "$status" -ne 0 ]
 	[[ $output == *InvalidParameterException* ]]
 }
+
+@test "task groups already placed count: distinctInstance and task:group across RunTask calls" {
+	start
+	register $IA zone-a >/dev/null
+	register $IB zone-b >/dev/null
+	a=$(aws_ecs run-task --task-definition web --group g1 --placement-constraints type=distinctInstance | jq -r '.tasks[0].containerInstanceArn')
+	b=$(aws_ecs run-task --task-definition web --group g1 --placement-constraints type=distinctInstance | jq -r '.tasks[0].containerInstanceArn')
+	[ "$a" != null ] && [ "$b" != null ] && [ "$a" != "$b" ]
+	out=$(aws_ecs run-task --task-definition web --group g1 --placement-constraints type=distinctInstance)
+	[ "$(jq '.tasks | length' <<<"$out")" = 0 ]
+	[ "$(jq '.failures | length' <<<"$out")" = 1 ]
+	# affinity: only where g1 runs; the filter sees the groups too
+	out=$(aws_ecs list-container-instances --filter 'task:group == g1')
+	[ "$(jq '.containerInstanceArns | length' <<<"$out")" = 2 ]
+	c=$(aws_ecs run-task --task-definition web --group g2 | jq -r '.tasks[0].containerInstanceArn')
+	d=$(aws_ecs run-task --task-definition web --placement-constraints 'type=memberOf,expression=task:group == g2' | jq -r '.tasks[0].containerInstanceArn')
+	[ "$c" = "$d" ]
+	out=$(aws_ecs list-container-instances --filter 'not(task:group == g2)')
+	[ "$(jq -r '.containerInstanceArns | index("'"$c"'")' <<<"$out")" = null ]
+}
