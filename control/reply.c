@@ -13,6 +13,30 @@ cJSON *reply_free(cJSON *resp)
 	return NULL;
 }
 
+int reply_object(cJSON **ret, const char *name, cJSON *v)
+{
+	cJSON *resp = cJSON_CreateObject();
+
+	if (!resp || json_add(resp, name, v) < 0) {
+		if (!resp)
+			cJSON_Delete(v);
+		cJSON_Delete(resp);
+		return -ENOMEM;
+	}
+	*ret = resp;
+	return 0;
+}
+
+int ctl_add_failure(cJSON *failures, const char *arn, const char *reason, const char *detail)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	if (json_append(failures, f) < 0 || json_add_str(f, "arn", arn) < 0 ||
+	    json_add_str(f, "reason", reason) < 0 || (detail && json_add_str(f, "detail", detail) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
 int reply_with_failures(cJSON **ret, const char *name, cJSON **ret_list, cJSON **ret_failures)
 {
 	cJSON *resp = cJSON_CreateObject(), *list = cJSON_CreateArray(), *f = cJSON_CreateArray();
@@ -46,6 +70,16 @@ int pager_start(struct pager *p, struct control *c, const cJSON *req, const char
 	if (!p->items) {
 		pager_release(p);
 		return err_set(e, -ENOMEM, "%s", action);
+	}
+	return 0;
+}
+
+int pager_after_name(struct pager *p, const char **ret, struct err *e)
+{
+	*ret = cJSON_GetStringValue(p->after);
+	if (p->after && !*ret) {
+		pager_release(p);
+		return err_api(e, "InvalidParameterException", "Invalid nextToken value.");
 	}
 	return 0;
 }

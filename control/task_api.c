@@ -170,50 +170,34 @@ int act_describe_tasks(struct control *c, const cJSON *req, const char *principa
 		       struct err *e)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(req, "tasks"), *it;
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	cJSON *out = cJSON_CreateArray(), *failures = cJSON_CreateArray();
 	char cluster[NAME_MAX_LEN + 1];
+	cJSON *out, *failures;
 	int r;
 
 	(void)principal;
-	if (json_add(resp, "tasks", out) < 0 || json_add(resp, "failures", failures) < 0)
-		return nomem(e);
 	if (cJSON_GetArraySize(list) < 1 || cJSON_GetArraySize(list) > DESCRIBE_MAX)
 		return err_api(e, BAD, "tasks must name 1 to %d tasks.", DESCRIBE_MAX);
 	r = ctl_cluster(c, req, cluster, e);
 	if (r < 0)
 		return r;
+	if (reply_with_failures(ret, "tasks", &out, &failures) < 0)
+		return nomem(e);
 	cJSON_ArrayForEach(it, list) {
 		r = describe_one(c, cluster, it->valuestring, include_tags(req), out, failures, e);
 		if (r < 0)
 			return r;
 	}
-	*ret = TAKE_PTR(resp);
 	return 0;
 }
 
-struct list_acc {
-	struct control *c;
-	cJSON *arns;
-	int n, limit;
-	char last[NAME_MAX_LEN + 1];
-	bool more;
-};
-
 static int list_cb(const char *cluster, const char *id, void *data)
 {
-	struct list_acc *l = data;
+	struct pager *p = data;
 	char arn[ARN_MAX];
 
-	if (l->n == l->limit) {
-		l->more = true;
-		return 1;
-	}
-	l->n++;
-	snprintf(l->last, sizeof(l->last), "%s", id);
-	if (ctl_arn(l->c, ARN_TASK, cluster, id, 0, arn) < 0)
+	if (ctl_arn(p->c, ARN_TASK, cluster, id, 0, arn) < 0)
 		return -ENAMETOOLONG;
-	return json_append(l->arns, cJSON_CreateString(arn));
+	return pager_add(p, cJSON_CreateString(arn), cJSON_CreateString(id));
 }
 
 /* ListTasks' filters -> query; the filter text binds the page token. */
@@ -246,22 +230,15 @@ static int list_query(struct control *c, const cJSON *req, char *cluster, char *
 int act_list_tasks(struct control *c, const cJSON *req, const char *principal, cJSON **ret,
 		   struct err *e)
 {
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	_cleanup_(cJSON_Deletep) cJSON *key = NULL;
 	_cleanup_free_ char *filter = NULL;
 	char cluster[NAME_MAX_LEN + 1], instance[NAME_MAX_LEN + 1];
 	struct store_task_query q = { 0 };
-	struct list_acc l = { .c = c };
 	bool empty = false;
+	struct pager p;
 	int r;
 
 	(void)principal;
-	l.arns = cJSON_CreateArray();
-	if (json_add(resp, "taskArns", l.arns) < 0)
-		return nomem(e);
 	r = list_query(c, req, cluster, instance, &q, &empty, e);
-	if (r >= 0)
-		r = page_limit(req, PAGE_MAX, &l.limit, e);
 	if (r < 0)
 		return r;
 	if (asprintf(&filter, "%s|%s|%s|%s|%s|%s|%s", cluster, q.instance ? q.instance : "",
@@ -271,28 +248,20 @@ int act_list_tasks(struct control *c, const cJSON *req, const char *principal, c
 		filter = NULL;
 		return nomem(e);
 	}
-	r = page_token_decode(c, "ListTasks", filter, req, &key, e);
+	r = pager_start(&p, c, req, "ListTasks", filter, PAGE_MAX, e);
+	if (r >= 0)
+		r = pager_after_name(&p, &q.after, e);
 	if (r < 0)
 		return r;
-	if (key && !cJSON_IsString(key))
-		return err_api(e, BAD, "Invalid nextToken value.");
 	if (!empty) {
-		q.after = key ? key->valuestring : NULL;
-		q.limit = l.limit + 1;
-		r = store_task_list(c->st, &q, list_cb, &l, e);
-		if (r < 0)
+		q.limit = p.limit + 1;
+		r = store_task_list(c->st, &q, list_cb, &p, e);
+		if (r < 0) {
+			pager_release(&p);
 			return r == -ENOMEM || r == -ENAMETOOLONG ? err_set(e, r, "ListTasks") : r;
+		}
 	}
-	if (l.more) {
-		_cleanup_(cJSON_Deletep) cJSON *k = cJSON_CreateString(l.last);
-		_cleanup_free_ char *tok = NULL;
-
-		if (!k || page_token_encode(c, "ListTasks", filter, k, &tok) < 0 ||
-		    json_add(resp, "nextToken", cJSON_CreateString(tok)) < 0)
-			return nomem(e);
-	}
-	*ret = TAKE_PTR(resp);
-	return 0;
+	return pager_finish(&p, "taskArns", ret, e);
 }
 
 /* ---- the agent's calls --------------------------------------------------- */
