@@ -366,28 +366,6 @@ static int fill_one(struct control *c, const char *cluster, struct inst_store *s
 	return 0;
 }
 
-struct id_list {
-	char (*ids)[NAME_MAX_LEN + 1];
-	size_t n, cap;
-};
-
-static int collect_id(const char *id, void *data)
-{
-	struct id_list *l = data;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 8;
-		void *p = realloc(l->ids, cap * sizeof(*l->ids));
-
-		if (!p)
-			return -ENOMEM;
-		l->ids = p;
-		l->cap = cap;
-	}
-	snprintf(l->ids[l->n++], NAME_MAX_LEN + 1, "%s", id);
-	return 0;
-}
-
 const cJSON *snapshot_doc(const struct snapshot *s, size_t i)
 {
 	return ((struct inst_store *)s->owned)[i].doc;
@@ -423,7 +401,7 @@ static int load_ids(struct control *c, const char *cluster, struct id_list *l,
 		return nomem(e);
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		snprintf(st[i].id, sizeof(st[i].id), "%s", l->ids[i]);
+		snprintf(st[i].id, sizeof(st[i].id), "%s", l->v[i]);
 		ret->n = i + 1;
 		r = fill_one(c, cluster, &st[i], &ret->in[i], e);
 		if (r < 0)
@@ -440,12 +418,12 @@ int snapshot_load(struct control *c, const char *cluster, struct snapshot *ret, 
 	int r;
 
 	*ret = (struct snapshot){ 0 };
-	r = store_instance_list(c->st, cluster, NULL, NULL, 5000, collect_id, &l, e);
+	r = store_instance_list(c->st, cluster, NULL, NULL, 5000, id_list_add, &l, e);
 	if (r >= 0)
 		r = load_ids(c, cluster, &l, ret, e);
 	else if (r == -ENOMEM)
 		r = nomem(e);
-	free(l.ids);
+	free(l.v);
 	return r;
 }
 
@@ -462,11 +440,11 @@ int snapshot_load_one(struct control *c, const char *cluster, const char *id,
 		return r;
 	if (strcmp(status, "INACTIVE") == 0)
 		return -ENOENT;
-	r = collect_id(id, &l);
+	r = id_list_add(id, &l);
 	if (r >= 0)
 		r = load_ids(c, cluster, &l, ret, e);
 	else
 		r = nomem(e);
-	free(l.ids);
+	free(l.v);
 	return r;
 }

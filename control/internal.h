@@ -83,6 +83,18 @@ cJSON *reply_free(cJSON *resp);
 /* {NAME: V} into *ret; V is consumed either way.  0 or -ENOMEM. */
 int reply_object(cJSON **ret, const char *name, cJSON *v);
 
+/* Ids collected from a store walk, to act on each once the walk is over
+ * (reply.c).  Free V when done. */
+struct id_list {
+	char (*v)[NAME_MAX_LEN + 1];
+	size_t n, cap;
+};
+/* A store_name_cb: appends ID to the struct id_list DATA.  0 or -ENOMEM. */
+int id_list_add(const char *id, void *data);
+/* The tasks on INSTANCE whose last status is not STOPPED, ascending. */
+int instance_task_ids(struct control *c, const char *cluster, const char *instance,
+		      struct id_list *ret, struct err *e);
+
 /* One page of a List* action: items are added in key order until LIMIT;
  * one more means there is a next page, resumed after the last key. */
 struct pager {

@@ -2,6 +2,7 @@
  * with a result list and failures[], and a page of a List* action with its
  * nextToken (paging.c makes and checks the tokens). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "control/internal.h"
@@ -53,6 +54,40 @@ int reply_with_failures(cJSON **ret, const char *name, cJSON **ret_list, cJSON *
 	*ret_failures = f;
 	*ret = resp;
 	return 0;
+}
+
+int id_list_add(const char *id, void *data)
+{
+	struct id_list *l = data;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		void *p = realloc(l->v, cap * sizeof(*l->v));
+
+		if (!p)
+			return -ENOMEM;
+		l->v = p;
+		l->cap = cap;
+	}
+	snprintf(l->v[l->n++], NAME_MAX_LEN + 1, "%s", id);
+	return 0;
+}
+
+static int add_task_id(const char *cluster, const char *id, void *data)
+{
+	(void)cluster;
+	return id_list_add(id, data);
+}
+
+int instance_task_ids(struct control *c, const char *cluster, const char *instance,
+		      struct id_list *ret, struct err *e)
+{
+	struct store_task_query q = {
+		.cluster = cluster, .instance = instance, .not_stopped = true, .limit = 1 << 30,
+	};
+	int r = store_task_list(c->st, &q, add_task_id, ret, e);
+
+	return r == -ENOMEM ? err_set(e, r, "list the tasks of %s", instance) : r;
 }
 
 int pager_start(struct pager *p, struct control *c, const cJSON *req, const char *action,

@@ -351,50 +351,21 @@ int control_task_report(struct control *c, const char *cluster, const char *task
 	return control_task_reports(c, cluster, task_id, &report, 1, e);
 }
 
-struct id_acc {
-	control_task_id_cb *cb;
-	void *data;
-	char last[NAME_MAX_LEN + 1];
-	char (*ids)[NAME_MAX_LEN + 1];
-	size_t n, cap;
-};
-
-static int collect(const char *cluster, const char *id, void *data)
-{
-	struct id_acc *a = data;
-
-	(void)cluster;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		void *p = realloc(a->ids, cap * sizeof(*a->ids));
-
-		if (!p)
-			return -ENOMEM;
-		a->ids = p;
-		a->cap = cap;
-	}
-	snprintf(a->ids[a->n++], NAME_MAX_LEN + 1, "%s", id);
-	return 0;
-}
-
 int control_instance_tasks(struct control *c, const char *cluster, const char *instance_id,
 			   control_task_id_cb *cb, void *data, struct err *e)
 {
-	struct store_task_query q = {
-		.cluster = cluster, .instance = instance_id, .not_stopped = true, .limit = 1 << 30,
-	};
-	struct id_acc a = { .cb = cb, .data = data };
+	struct id_list l = { 0 };
 	int r;
 
 	/* Collected first: the callback may run its own transactions. */
 	r = in_read_tx(c, e);
 	if (r < 0)
 		return r;
-	r = store_task_list(c->st, &q, collect, &a, e);
+	r = instance_task_ids(c, cluster, instance_id, &l, e);
 	store_rollback(c->st);
-	for (size_t i = 0; r >= 0 && i < a.n; i++)
-		r = cb(cluster, a.ids[i], data);
-	free(a.ids);
+	for (size_t i = 0; r >= 0 && i < l.n; i++)
+		r = cb(cluster, l.v[i], data);
+	free(l.v);
 	return r == -ENOMEM ? nomem(e) : r;
 }
 

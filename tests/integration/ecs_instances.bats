@@ -134,6 +134,10 @@ expect_error() {
 	gen=$(body "$out" | jq .generation)
 	# same generation, no wait: answered at once with the same state
 	[ "$(body "$(poll $IA "$gen" 0)" | jq .generation)" = "$gen" ]
+	# same generation and nothing happens: held, then answered with the same state
+	out=$(poll $IA "$gen" 2)
+	[ "$(status "$out")" = 200 ]
+	[ "$(body "$out" | jq -c '[.generation, .tasks]')" = "[$gen,[]]" ]
 	# a held poll (20 s) is answered by the placement, well before its wait ends
 	held=$BATS_TEST_TMPDIR/held
 	( timeout 15 ip netns exec "$NS" "$PY" "$DAEMON_LIB_DIR/sigv4.py" --endpoint "http://127.0.0.1:$PORT" \
