@@ -37,6 +37,10 @@ static int list_check(const cJSON *list, bool value_allowed, struct err *e)
 			return r;
 		if (!str(a, "targetId"))
 			return err_api(e, BAD, "Attribute '%s' needs a targetId.", str(a, "name"));
+		/* ECS: a short id does not say what it names. */
+		if (strncmp(str(a, "targetId"), "arn:", 4) != 0 && !str(a, "targetType"))
+			return err_api(e, BAD, "Attribute '%s': targetType is required when "
+				       "targetId is not an ARN.", str(a, "name"));
 	}
 	return 0;
 }

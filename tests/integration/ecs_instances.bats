@@ -236,7 +236,7 @@ expect_error() {
 	start
 	register $IA zone-a '[{"name":"stack","value":"prod"}]' >/dev/null
 	register $IB zone-b >/dev/null
-	out=$(aws_ecs put-attributes --attributes "name=tier,value=gold,targetId=$IB" "name=gpu,targetId=$IB")
+	out=$(aws_ecs put-attributes --attributes "name=tier,value=gold,targetType=container-instance,targetId=$IB" "name=gpu,targetType=container-instance,targetId=$IB")
 	[ "$(jq '.attributes | length' <<<"$out")" = 2 ]
 	out=$(aws_ecs list-attributes --target-type container-instance --attribute-name tier)
 	[ "$(jq -r '.attributes[0].targetId, .attributes[0].value' <<<"$out" | tr '\n' ' ')" = "$ARN:container-instance/default/$IB gold " ]
@@ -256,24 +256,28 @@ expect_error() {
 	# and placement honours them
 	out=$(aws_ecs run-task --task-definition web --placement-constraints 'type=memberOf,expression=attribute:tier == gold')
 	[ "$(jq -r '.tasks[0].containerInstanceArn' <<<"$out")" = "$ARN:container-instance/default/$IB" ]
-	aws_ecs delete-attributes --attributes "name=tier,targetId=$IB" >/dev/null
+	aws_ecs delete-attributes --attributes "name=tier,targetType=container-instance,targetId=$IB" >/dev/null
 	[ "$(aws_ecs list-attributes --target-type container-instance --attribute-name tier | jq '.attributes | length')" = 0 ]
 	# limits: 10 custom attributes per instance (ecs.* do not count)
 	args=()
-	for i in $(seq 1 10); do args+=("name=c$i,value=v,targetId=$IA"); done
+	for i in $(seq 1 10); do args+=("name=c$i,value=v,targetType=container-instance,targetId=$IA"); done
 	run aws_ecs put-attributes --attributes "${args[@]}"
 	[ "$status" -ne 0 ]
 	[[ $output == *AttributeLimitExceededException* ]]
 	[ "$(aws_ecs list-attributes --target-type container-instance --attribute-name c1 | jq '.attributes | length')" = 0 ]
 	args=()
-	for i in $(seq 1 11); do args+=("name=d$i,targetId=$IB"); done
+	for i in $(seq 1 11); do args+=("name=d$i,targetType=container-instance,targetId=$IB"); done
 	run aws_ecs put-attributes --attributes "${args[@]}"
 	[[ $output == *InvalidParameterException* ]]
-	run aws_ecs put-attributes --attributes "name=bad!name,targetId=$IB"
+	run aws_ecs put-attributes --attributes "name=bad!name,targetType=container-instance,targetId=$IB"
 	[[ $output == *InvalidParameterException* ]]
-	run aws_ecs put-attributes --attributes "[{\"name\":\"ok\",\"value\":\" lead\",\"targetId\":\"$IB\"}]"
+	run aws_ecs put-attributes --attributes "name=ok,targetId=$IB"
+	[[ $output == *"targetType is required"* ]]
+	out=$(aws_ecs put-attributes --attributes "name=byarn,targetId=$ARN:container-instance/default/$IB")
+	[ "$(jq -r '.attributes[0].name' <<<"$out")" = byarn ]
+	run aws_ecs put-attributes --attributes "[{\"name\":\"ok\",\"value\":\" lead\",\"targetType\":\"container-instance\",\"targetId\":\"$IB\"}]"
 	[[ $output == *InvalidParameterException* ]]
-	run aws_ecs put-attributes --attributes "name=ok,targetId=cccccccccccccccccccccccccccccccc"
+	run aws_ecs put-attributes --attributes "name=ok,targetType=container-instance,targetId=cccccccccccccccccccccccccccccccc"
 	[[ $output == *TargetNotFoundException* ]]
 }
 
@@ -327,13 +331,13 @@ expect_error() {
 @test "the berth CLI's verbs for instances and attributes" {
 	start
 	register $IA zone-a >/dev/null
-	out=$(berth_cli put-attributes --attributes "name=tier,value=gold,targetId=$IA")
+	out=$(berth_cli put-attributes --attributes "name=tier,value=gold,targetType=container-instance,targetId=$IA")
 	[ "$(jq -r '.attributes[0].name' <<<"$out")" = tier ]
 	out=$(berth_cli list-attributes --target-type container-instance --attribute-name tier --attribute-value gold)
 	[ "$(jq -r '.attributes[0].targetId' <<<"$out")" = "$ARN:container-instance/default/$IA" ]
 	out=$(berth_cli list-container-instances --filter 'attribute:tier == gold')
 	[ "$(jq -r '.containerInstanceArns[]' <<<"$out")" = "$ARN:container-instance/default/$IA" ]
-	berth_cli delete-attributes --attributes "name=tier,targetId=$IA" >/dev/null
+	berth_cli delete-attributes --attributes "name=tier,targetType=container-instance,targetId=$IA" >/dev/null
 	[ "$(berth_cli list-attributes --target-type container-instance --attribute-name tier | jq '.attributes | length')" = 0 ]
 	out=$(berth_cli update-container-instances-state --container-instances $IA --status DRAINING)
 	[ "$(jq -r '.containerInstances[0].status' <<<"$out")" = DRAINING ]
