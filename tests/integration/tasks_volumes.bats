@@ -121,3 +121,94 @@ wait_gone() {
 	[ ! -e "$STATE_DIR/volumes/gone" ]
 	[ -z "$(tlogs "$t" --container app 2>/dev/null)" ]
 }
+
+@test "volumes: task-scoped volumes go (named at stop, host {} at cleanup); a host sourcePath survives" {
+	restart_with BERTH_TASK_CLEANUP_WAIT=1s
+	host=$DTMP/hostdata
+	reg three "[$(cdef app 'echo s > /s/f && echo h > /h/f && echo n > /n/f && ls /data' \
+		'{"mountPoints":[{"sourceVolume":"scratch","containerPath":"/s"},
+			{"sourceVolume":"hostvol","containerPath":"/h"},
+			{"sourceVolume":"named","containerPath":"/n"},
+			{"sourceVolume":"seeded","containerPath":"/data"}]}')]" \
+		"{\"volumes\":[{\"name\":\"scratch\",\"host\":{}},{\"name\":\"hostvol\",\"host\":{\"sourcePath\":\"$host\"}},
+			{\"name\":\"named\",\"dockerVolumeConfiguration\":{\"scope\":\"task\",\"driver\":\"local\"}},
+			{\"name\":\"seeded\"}]}"
+	t=$(run_one three)
+	wait_status "$t" STOPPED
+	d=$(describe "$t")
+	[ "$(jq -r '.containers[0].exitCode' <<<"$d")" = 0 ]
+	# A new task volume over the image's /data was seeded with its content.
+	[ "$(tlogs "$t" --container app)" = c ]
+	# The scope=task named volume went with the stop.
+	[ -z "$(ls "$STATE_DIR/volumes" 2>/dev/null | grep '^ecs-three-1-named-')" ]
+	wait_gone "$STATE_DIR/tasks/$(task_id "$t")"
+	[ ! -e "$STATE_DIR/tasks/$(task_id "$t")" ]
+	# The host path outlives the task, with its data.
+	[ "$(cat "$host/f")" = h ]
+	[ -z "$(mounts_below "$DTMP")" ]
+}
+
+@test "volumes: kill -9 of the daemon, then of the shim: nothing prepared twice, nothing leaks" {
+	restart_with BERTH_TASK_CLEANUP_WAIT=1s
+	reg held "[$(cdef app 'date +%s%N > /l/started; sleep 600' \
+		'{"mountPoints":[{"sourceVolume":"shared","containerPath":"/sh"},
+			{"sourceVolume":"mine","containerPath":"/m"},{"sourceVolume":"local","containerPath":"/l"}]}')]" \
+		'{"volumes":[{"name":"shared","dockerVolumeConfiguration":{"scope":"shared","autoprovision":true}},
+			{"name":"mine","dockerVolumeConfiguration":{"scope":"task"}},{"name":"local"}]}'
+	t=$(run_one held)
+	wait_status "$t" RUNNING
+	id=$(task_id "$t")
+	vinspect() { BERTH_STATE_DIR=$STATE_DIR "$BERTH" volume inspect "$1"; }
+	[ "$(vinspect shared | jq -c '.[0].UsedBy')" = "[\"$id\"]" ]
+	mine=$(ls "$STATE_DIR/volumes" | grep '^ecs-held-1-mine-')
+	[ "$(vinspect "$mine" | jq -c '.[0].UsedBy')" = "[\"$id\"]" ]
+	first=$(cat "$STATE_DIR/tasks/$id/volumes/local/started")
+	daemon_kill9
+	tasks_daemon_start
+	wait_status "$t" RUNNING
+	# Re-adopted, not prepared again: same volume, same content, one use.
+	[ "$(cat "$STATE_DIR/tasks/$id/volumes/local/started")" = "$first" ]
+	[ "$(vinspect shared | jq -c '.[0].UsedBy')" = "[\"$id\"]" ]
+	kill -KILL "$(cat "$RUN_DIR/tasks/$id/shim.pid")"
+	wait_status "$t" STOPPED
+	wait_gone "$STATE_DIR/tasks/$id"
+	[ ! -e "$STATE_DIR/tasks/$id" ]
+	[ "$(vinspect shared | jq -c '.[0].UsedBy')" = '[]' ]
+	run vinspect "$mine"
+	[ "$status" -ne 0 ]
+	[ -z "$(mounts_below "$STATE_DIR/volumes")" ]
+	[ -z "$(mounts_below "$STATE_DIR/tasks")" ]
+}
+
+@test "volumes: an EFS-like filesystem (host path; a tmpfs mounted once per host) is seen by two tasks at once" {
+	mkdir -p "$DTMP/efs/sub"
+	restart_with "BERTH_SHARED_FILESYSTEMS={\"fs-path\":\"$DTMP/efs\",\"fs-mnt\":{\"type\":\"tmpfs\",\"device\":\"tmpfs\",\"options\":\"size=1m\"}}"
+	# Each writes its mark into both, then waits for the other's in both.
+	for me in a b; do
+		other=$([ $me = a ] && echo b || echo a)
+		reg "efs-$me" "[$(cdef app "echo $me > /p/$me; echo $me > /m/$me; while [ ! -f /p/$other ] || [ ! -f /m/$other ]; do sleep 0.2; done; cat /p/$other /m/$other; sleep 600" \
+			'{"mountPoints":[{"sourceVolume":"p","containerPath":"/p"},{"sourceVolume":"m","containerPath":"/m"}]}')]" \
+			'{"volumes":[{"name":"p","efsVolumeConfiguration":{"fileSystemId":"fs-path","rootDirectory":"/sub"}},
+				{"name":"m","efsVolumeConfiguration":{"fileSystemId":"fs-mnt"}}]}'
+	done
+	ta=$(run_one efs-a)
+	tb=$(run_one efs-b)
+	wait_status "$ta" RUNNING
+	wait_status "$tb" RUNNING
+	for ((i = 0; i < 100; i++)); do
+		[ "$(tlogs "$ta" --container app | wc -l)" -ge 2 ] && [ "$(tlogs "$tb" --container app | wc -l)" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$(tlogs "$ta" --container app)" = $'b\nb' ]
+	[ "$(tlogs "$tb" --container app)" = $'a\na' ]
+	[ "$(cat "$DTMP/efs/sub/a" "$DTMP/efs/sub/b")" = $'a\nb' ]
+	# Mounted once on the host for both tasks, gone once neither uses it.
+	[ "$(mounts_below "$STATE_DIR/efs" | wc -l)" = 1 ]
+	api StopTask "{\"task\":\"$ta\"}" >/dev/null
+	wait_status "$ta" STOPPED
+	[ "$(mounts_below "$STATE_DIR/efs" | wc -l)" = 1 ]
+	api StopTask "{\"task\":\"$tb\"}" >/dev/null
+	wait_status "$tb" STOPPED
+	[ -z "$(mounts_below "$STATE_DIR/efs")" ]
+	# (A loopback NFS export is not tried: nfs-kernel-server is not installed here.)
+}
