@@ -325,6 +325,33 @@ static const cJSON *find_volume(const struct td *t, const char *name)
 	return NULL;
 }
 
+/* A ".." component: a host path that walks up, or a containerPath whose
+ * meaning depends on what the image has at its parents. */
+static bool has_dotdot(const char *p)
+{
+	for (const char *c = p; c && (c = strstr(c, "..")); c += 2)
+		if ((c == p || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+			return true;
+	return false;
+}
+
+static const char *const volume_kinds[] = {
+	"host", "dockerVolumeConfiguration", "efsVolumeConfiguration",
+	"fsxWindowsFileServerVolumeConfiguration", "configuredAtLaunch",
+};
+
+static int volume_kind_count(const cJSON *v)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(volume_kinds); i++) {
+		const cJSON *k = get(v, volume_kinds[i]);
+
+		n += k && !cJSON_IsNull(k) && !cJSON_IsFalse(k);
+	}
+	return n;
+}
+
 int rule_volumes(struct td *t)
 {
 	const cJSON *v, *dvc;
@@ -341,6 +368,14 @@ int rule_volumes(struct td *t)
 		if (src && !is_abs_path(src))
 			return err_api(t->e, EXC, "Invalid setting for volume '%s'. "
 				       "'host.sourcePath' must be an absolute path.", n);
+		if (has_dotdot(src))
+			return err_api(t->e, EXC, "Invalid setting for volume '%s'. "
+				       "'host.sourcePath' must not contain '..' components.", n);
+		if (volume_kind_count(v) > 1)
+			return err_api(t->e, EXC, "Invalid setting for volume '%s'. Only one of host, "
+				       "dockerVolumeConfiguration, efsVolumeConfiguration, "
+				       "fsxWindowsFileServerVolumeConfiguration and configuredAtLaunch "
+				       "may be set.", n);
 		dvc = get(v, "dockerVolumeConfiguration");
 		if (cJSON_IsTrue(get(dvc, "autoprovision")) &&
 		    strcmp(get_str(dvc, "scope") ? get_str(dvc, "scope") : "task", "shared") != 0)
@@ -364,6 +399,14 @@ int rule_mount_points(struct td *t)
 		if (!is_abs_path(path))
 			return err_api(t->e, EXC, "Invalid setting for container '%s'. mountPoints "
 				       "containerPath must be an absolute path.", cname(c));
+		if (has_dotdot(path))
+			return err_api(t->e, EXC, "Invalid setting for container '%s'. mountPoints "
+				       "containerPath '%.64s' must not contain '..' components.",
+				       cname(c), path);
+		for (const cJSON *o = get(c, "mountPoints")->child; o != m; o = o->next)
+			if (get_str(o, "containerPath") && strcmp(get_str(o, "containerPath"), path) == 0)
+				return err_api(t->e, EXC, "Invalid setting for container '%s'. "
+					       "Duplicate mount point '%.64s'.", cname(c), path);
 	}
 	return 0;
 }
@@ -381,6 +424,39 @@ int rule_volumes_from(struct td *t)
 				       "sourceContainer '%.64s' is not another container of this "
 				       "task definition.", cname(c), src ? src : "");
 	}
+	return 0;
+}
+
+static bool from_cycle(struct td *t, int i, unsigned char *state)
+{
+	const cJSON *v;
+
+	if (state[i] == 1)
+		return true;
+	if (state[i] == 2)
+		return false;
+	state[i] = 1;
+	cJSON_ArrayForEach(v, get(cJSON_GetArrayItem(t->containers, i), "volumesFrom")) {
+		int j = container_index(t, get_str(v, "sourceContainer"));
+
+		if (j >= 0 && from_cycle(t, j, state))
+			return true;
+	}
+	state[i] = 2;
+	return false;
+}
+
+/* Runs after rule_volumes_from: every sourceContainer exists. */
+int rule_volumes_from_cycle(struct td *t)
+{
+	unsigned char state[16] = { 0 }; /* rule_container_count capped containers at 10 */
+	int n = cJSON_GetArraySize(t->containers);
+
+	for (int i = 0; i < n; i++)
+		if (from_cycle(t, i, state))
+			return err_api(t->e, EXC, "Invalid setting for container '%s'. The volumesFrom "
+				       "relationships form a cycle.",
+				       cname(cJSON_GetArrayItem(t->containers, i)));
 	return 0;
 }
 
