@@ -212,3 +212,55 @@ wait_gone() {
 	[ -z "$(mounts_below "$STATE_DIR/efs")" ]
 	# (A loopback NFS export is not tried: nfs-kernel-server is not installed here.)
 }
+
+@test "volumes: escapes refused: '..' at registration, paths outside BERTH_HOST_VOLUME_ROOTS or leading out by a symlink at start" {
+	mkdir -p "$DTMP/allowed/ok"
+	ln -s /etc "$DTMP/allowed/link"
+	restart_with "BERTH_HOST_VOLUME_ROOTS=$DTMP/allowed"
+	mp='{"mountPoints":[{"sourceVolume":"h","containerPath":"/h"}]}'
+	run api RegisterTaskDefinition "$(jq -nc --argjson c "[$(cdef app 'true' "$mp")]" --arg p "$DTMP/allowed/../../etc" \
+		'{family: "dots", containerDefinitions: $c, volumes: [{name: "h", host: {sourcePath: $p}}]}')"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"ClientException"* ]]
+	[[ "$output" == *"'host.sourcePath' must not contain '..' components"* ]]
+	declare -A why=([/etc]="is outside BERTH_HOST_VOLUME_ROOTS"
+		[$DTMP/allowed/link]="leads outside '$DTMP/allowed' through a symlink")
+	for src in /etc "$DTMP/allowed/link"; do
+		reg out "[$(cdef app 'echo ran' "$mp")]" "{\"volumes\":[{\"name\":\"h\",\"host\":{\"sourcePath\":\"$src\"}}]}"
+		t=$(run_one out)
+		wait_status "$t" STOPPED
+		d=$(describe "$t")
+		[ "$(jq -r .stopCode <<<"$d")" = TaskFailedToStart ]
+		reason=$(jq -r .stoppedReason <<<"$d")
+		[ "$reason" = "ResourceInitializationError: volume 'h': sourcePath '$src' ${why[$src]}" ]
+		[ -z "$(tlogs "$t" --container app 2>/dev/null)" ]
+	done
+	# Inside the allow-list it runs.
+	reg in "[$(cdef app 'echo ran > /h/f' "$mp")]" "{\"volumes\":[{\"name\":\"h\",\"host\":{\"sourcePath\":\"$DTMP/allowed/ok\"}}]}"
+	t=$(run_one in)
+	wait_status "$t" STOPPED
+	[ "$(cat "$DTMP/allowed/ok/f")" = ran ]
+	[ -z "$(mounts_below "$DTMP")" ]
+}
+
+@test "volumes: a containerPath that is a symlink out of the image's rootfs is resolved inside it; nothing lands on the host" {
+	# An image whose /escape points, taken on the host, at a host dir.
+	mkdir -p "$DTMP/target" "$BATS_TEST_TMPDIR/l"
+	cp -a "$IMGFIX/oci" "$BATS_TEST_TMPDIR/evil"
+	ln -s "/../../../../../../..$DTMP/target" "$BATS_TEST_TMPDIR/l/escape"
+	tar -C "$BATS_TEST_TMPDIR/l" --owner=0 --group=0 -cf "$BATS_TEST_TMPDIR/l.tar" escape
+	umoci raw add-layer --image "$BATS_TEST_TMPDIR/evil:v1" "$BATS_TEST_TMPDIR/l.tar"
+	BERTH_STATE_DIR=$STATE_DIR "$BERTH" image load --name localhost/evil:v1 "$BATS_TEST_TMPDIR/evil" >/dev/null
+	reg evil "[$(cdef app 'echo inside > /escape/f; cat /escape/f' \
+		'{"image":"localhost/evil:v1","mountPoints":[{"sourceVolume":"v","containerPath":"/escape"}]}')]" \
+		'{"volumes":[{"name":"v"}]}'
+	t=$(run_one evil)
+	wait_status "$t" STOPPED
+	[ "$(describe "$t" | jq -r '.containers[0].exitCode')" = 0 ]
+	[ "$(tlogs "$t" --container app)" = inside ]
+	# The write went to the task's volume, never to the host dir.
+	[ "$(cat "$STATE_DIR/tasks/$(task_id "$t")/volumes/v/f")" = inside ]
+	[ -z "$(ls -A "$DTMP/target")" ]
+	[ -z "$(mounts_below "$DTMP/target")" ]
+	[ -z "$(mounts_below "$STATE_DIR/tasks")" ]
+}
