@@ -264,3 +264,40 @@ wait_gone() {
 	[ -z "$(mounts_below "$DTMP/target")" ]
 	[ -z "$(mounts_below "$STATE_DIR/tasks")" ]
 }
+
+@test "volumes: 200 tasks with volumes of every kind run and stop; no mount and no directory is left" {
+	restart_with BERTH_TASK_CLEANUP_WAIT=1s \
+		'BERTH_SHARED_FILESYSTEMS={"fs-mnt":{"type":"tmpfs","device":"tmpfs","options":"size=4m"}}'
+	mkdir -p "$DTMP/hostdata"
+	reg many "[$(cdef app 'echo x >> /sh/all && echo y > /l/f && echo z > /e/$HOSTNAME && echo w > /t/f && echo v >> /h/all' \
+		'{"mountPoints":[{"sourceVolume":"sh","containerPath":"/sh"},{"sourceVolume":"l","containerPath":"/l"},
+			{"sourceVolume":"e","containerPath":"/e"},{"sourceVolume":"t","containerPath":"/t"},
+			{"sourceVolume":"h","containerPath":"/h"}]}')]" \
+		"{\"volumes\":[{\"name\":\"sh\",\"dockerVolumeConfiguration\":{\"scope\":\"shared\",\"autoprovision\":true}},
+			{\"name\":\"l\"},{\"name\":\"e\",\"efsVolumeConfiguration\":{\"fileSystemId\":\"fs-mnt\"}},
+			{\"name\":\"t\",\"dockerVolumeConfiguration\":{\"scope\":\"task\"}},
+			{\"name\":\"h\",\"host\":{\"sourcePath\":\"$DTMP/hostdata\"}}]}"
+	local -a all
+	for ((b = 0; b < 20; b++)); do
+		mapfile -t arns < <(api RunTask '{"taskDefinition":"many","count":10}' | jq -r '.tasks[].taskArn')
+		[ "${#arns[@]}" -eq 10 ]
+		for t in "${arns[@]}"; do
+			wait_status "$t" STOPPED 600
+			[ "$(describe "$t" | jq -r '.containers[0].exitCode')" = 0 ]
+		done
+		all+=("${arns[@]}")
+	done
+	[ "${#all[@]}" -eq 200 ]
+	[ "$(wc -l < "$DTMP/hostdata/all")" -eq 200 ]
+	[ "$(wc -l < "$STATE_DIR/volumes/sh/_data/all")" -eq 200 ]
+	for ((i = 0; i < 600; i++)); do
+		[ -z "$(ls -A "$STATE_DIR/tasks")" ] && break
+		sleep 0.1
+	done
+	[ -z "$(ls -A "$STATE_DIR/tasks")" ]
+	[ -z "$(mounts_below "$STATE_DIR")" ]
+	# Only the shared volume stays, unused; the filesystem has no users.
+	[ "$(ls "$STATE_DIR/volumes")" = sh ]
+	[ -z "$(cat "$STATE_DIR/volumes/sh/users" 2>/dev/null)" ]
+	[ -z "$(cat "$STATE_DIR/efs/fs-mnt/users" 2>/dev/null)" ]
+}
