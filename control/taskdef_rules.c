@@ -279,8 +279,16 @@ static int container_index(const struct td *t, const char *name)
 	return -1;
 }
 
+/* An edge list of the containers: LIST entries naming another by KEY. */
+struct edges {
+	const char *list, *key;
+};
+
+static const struct edges depends_edges = { "dependsOn", "containerName" };
+static const struct edges from_edges = { "volumesFrom", "sourceContainer" };
+
 /* Depth-first search; 1 = on the current path, 2 = done. */
-static bool has_cycle(const struct td *t, int i, unsigned char *state)
+static bool has_cycle(const struct td *t, const struct edges *g, int i, unsigned char *state)
 {
 	const cJSON *d;
 
@@ -289,27 +297,32 @@ static bool has_cycle(const struct td *t, int i, unsigned char *state)
 	if (state[i] == 2)
 		return false;
 	state[i] = 1;
-	cJSON_ArrayForEach(d, get(cJSON_GetArrayItem(t->containers, i), "dependsOn")) {
-		int j = container_index(t, get_str(d, "containerName"));
+	cJSON_ArrayForEach(d, get(cJSON_GetArrayItem(t->containers, i), g->list)) {
+		int j = container_index(t, get_str(d, g->key));
 
-		if (j >= 0 && has_cycle(t, j, state))
+		if (j >= 0 && has_cycle(t, g, j, state))
 			return true;
 	}
 	state[i] = 2;
 	return false;
 }
 
-int rule_depends_cycle(struct td *t)
+static int no_cycle(struct td *t, const struct edges *g)
 {
 	unsigned char state[16] = { 0 }; /* rule_container_count capped containers at 10 */
 	int n = cJSON_GetArraySize(t->containers);
 
 	for (int i = 0; i < n; i++)
-		if (has_cycle(t, i, state))
-			return err_api(t->e, EXC, "Invalid setting for container '%s'. The dependsOn "
+		if (has_cycle(t, g, i, state))
+			return err_api(t->e, EXC, "Invalid setting for container '%s'. The %s "
 				       "relationships form a cycle.",
-				       cname(cJSON_GetArrayItem(t->containers, i)));
+				       cname(cJSON_GetArrayItem(t->containers, i)), g->list);
 	return 0;
+}
+
+int rule_depends_cycle(struct td *t)
+{
+	return no_cycle(t, &depends_edges);
 }
 
 static const cJSON *find_volume(const struct td *t, const char *name)
@@ -427,37 +440,10 @@ int rule_volumes_from(struct td *t)
 	return 0;
 }
 
-static bool from_cycle(struct td *t, int i, unsigned char *state)
-{
-	const cJSON *v;
-
-	if (state[i] == 1)
-		return true;
-	if (state[i] == 2)
-		return false;
-	state[i] = 1;
-	cJSON_ArrayForEach(v, get(cJSON_GetArrayItem(t->containers, i), "volumesFrom")) {
-		int j = container_index(t, get_str(v, "sourceContainer"));
-
-		if (j >= 0 && from_cycle(t, j, state))
-			return true;
-	}
-	state[i] = 2;
-	return false;
-}
-
 /* Runs after rule_volumes_from: every sourceContainer exists. */
 int rule_volumes_from_cycle(struct td *t)
 {
-	unsigned char state[16] = { 0 }; /* rule_container_count capped containers at 10 */
-	int n = cJSON_GetArraySize(t->containers);
-
-	for (int i = 0; i < n; i++)
-		if (from_cycle(t, i, state))
-			return err_api(t->e, EXC, "Invalid setting for container '%s'. The volumesFrom "
-				       "relationships form a cycle.",
-				       cname(cJSON_GetArrayItem(t->containers, i)));
-	return 0;
+	return no_cycle(t, &from_edges);
 }
 
 static const struct hc_range {

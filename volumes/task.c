@@ -494,20 +494,31 @@ static bool may_hold(const struct vol_task *t, const struct vol_def *v, struct v
 	return true;
 }
 
+/* A task handle for ID with nothing taken yet (every fd -1). */
+static int task_init(const struct vol_cfg *c, const struct vol_spec *s, const char *id,
+		     struct vol_task *t, struct err *e)
+{
+	*t = (struct vol_task){ .cfg = c, .spec = s, .store = VOL_STORE_INIT };
+	if (!id_ok(id))
+		return err_setx(e, -EINVAL, "task id '%s' is not 1-127 of [A-Za-z0-9_-]", id);
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	t->src = calloc(s->n_vols + 1, sizeof(*t->src));
+	if (!t->src)
+		return err_set(e, -ENOMEM, "task volumes");
+	for (size_t i = 0; i < s->n_vols; i++)
+		t->src[i].fd = -1;
+	return 0;
+}
+
 int vol_task_release_id(const struct vol_cfg *c, const struct vol_spec *s, const char *id,
 			struct err *e)
 {
-	struct vol_task t = { .cfg = c, .spec = s, .store = VOL_STORE_INIT };
-	int r;
+	struct vol_task t;
+	int r = task_init(c, s, id, &t, e);
 
-	if (!id_ok(id))
-		return err_setx(e, -EINVAL, "task id '%s' is not 1-127 of [A-Za-z0-9_-]", id);
-	snprintf(t.id, sizeof(t.id), "%s", id);
-	t.src = calloc(s->n_vols + 1, sizeof(*t.src));
-	if (!t.src)
-		return err_set(e, -ENOMEM, "release volumes");
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < s->n_vols; i++) {
-		t.src[i].fd = -1;
 		t.src[i].acquired = may_hold(&t, &s->vols[i], &t.src[i]);
 		if (s->vols[i].kind == VOL_DOCKER && t.store.dirfd < 0 &&
 		    (r = vol_store_open(c->state_dir, &t.store)) < 0) {
@@ -530,17 +541,11 @@ static const prep_fn preps[] = {
 int vol_task_prepare(const struct vol_cfg *c, const struct vol_spec *s, const char *id,
 		     struct vol_task *ret, struct err *e)
 {
-	struct vol_task t = { .cfg = c, .spec = s, .store = VOL_STORE_INIT };
-	int r = 0;
+	struct vol_task t;
+	int r = task_init(c, s, id, &t, e);
 
-	if (!id_ok(id))
-		return err_setx(e, -EINVAL, "task id '%s' is not 1-127 of [A-Za-z0-9_-]", id);
-	snprintf(t.id, sizeof(t.id), "%s", id);
-	t.src = calloc(s->n_vols + 1, sizeof(*t.src));
-	if (!t.src)
-		return err_set(e, -ENOMEM, "prepare volumes");
-	for (size_t i = 0; i < s->n_vols; i++)
-		t.src[i].fd = -1;
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < s->n_vols && r == 0; i++)
 		r = preps[s->vols[i].kind](&t, &s->vols[i], &t.src[i], e);
 	if (r < 0) {
