@@ -122,6 +122,21 @@ wait_gone() {
 	[ -z "$(tlogs "$t" --container app 2>/dev/null)" ]
 }
 
+@test "volumes: a volume driver this host lacks fails the task before its shim starts, and nothing is left" {
+	reg rex "[$(cdef app 'echo ran' '{"mountPoints":[{"sourceVolume":"r","containerPath":"/r"}]}')]" \
+		'{"volumes":[{"name":"r","dockerVolumeConfiguration":{"scope":"task","driver":"rexray"}}]}'
+	t=$(run_one rex)
+	wait_status "$t" STOPPED
+	d=$(describe "$t")
+	[ "$(jq -r .stopCode <<<"$d")" = TaskFailedToStart ]
+	[[ "$(jq -r .stoppedReason <<<"$d")" == "ResourceInitializationError: "*"volume driver 'rexray' is not available (only 'local')"* ]]
+	# fail_start cleans up at once: no task dirs, no volume, no mount.
+	[ ! -e "$RUN_DIR/tasks/$(task_id "$t")" ]
+	[ ! -e "$STATE_DIR/tasks/$(task_id "$t")" ]
+	[ -z "$(ls "$STATE_DIR/volumes" 2>/dev/null)" ]
+	[ -z "$(mounts_below "$DTMP")" ]
+}
+
 @test "volumes: task-scoped volumes go (named at stop, host {} at cleanup); a host sourcePath survives" {
 	restart_with BERTH_TASK_CLEANUP_WAIT=1s
 	host=$DTMP/hostdata
