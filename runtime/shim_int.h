@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "lib/err.h"
+#include "runtime/dnsfiles.h"
 #include "runtime/spec.h"
 
 #define SHIM_MAX_CONTAINERS 10      /* ECS: containers per task definition */
@@ -50,6 +51,12 @@ struct shim_log_spec {
 	enum shim_syslog_format format;
 };
 
+/* linuxParameters.devices: permissions as Docker's "rwm" */
+struct shim_device {
+	char *host_path, *container_path;
+	bool read, write, mknod;
+};
+
 struct shim_ctr_spec {
 	char *name;
 	struct rt_spec rt;          /* rootfs, argv, env...: in the task's allocations */
@@ -60,6 +67,13 @@ struct shim_ctr_spec {
 	int64_t stop_timeout;       /* seconds; -1 = the task's default */
 	struct shim_health_spec *health;
 	struct shim_log_spec log;
+	/* /etc/resolv.conf and /etc/hosts (runtime/dnsfiles.h) */
+	char **dns_servers, **dns_search;
+	size_t n_dns_servers, n_dns_search;
+	struct dns_extra_host *extra_hosts;
+	size_t n_extra_hosts;
+	struct shim_device *devices;
+	size_t n_devices;
 };
 
 struct shim_task {
@@ -69,6 +83,7 @@ struct shim_task {
 	enum shim_net_mode net;
 	enum shim_ns_mode pid_mode, ipc_mode;
 	uint32_t stop_timeout_default;
+	char **addrs;               /* the task's own addresses (bridge, awsvpc); NULL = none */
 	struct shim_ctr_spec ctrs[SHIM_MAX_CONTAINERS];
 	size_t n_ctrs;
 	size_t order[SHIM_MAX_CONTAINERS];  /* a start order honouring dependsOn */

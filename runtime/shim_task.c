@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "runtime/shim_fields.h"
 
 #define REASON_OOM "OutOfMemoryError: Container killed due to memory usage"
 #define REASON_ESSENTIAL "Essential container in task exited"
@@ -216,6 +217,7 @@ static int launch(struct shim_ctr *c, struct err *e)
 {
 	struct shim *s = c->shim;
 	_cleanup_free_ struct rt_plan *p = malloc(sizeof(*p));
+	struct shim_ctr_files files;
 	int out_wr = -1, err_wr = -1, r;
 
 	if (!p)
@@ -224,6 +226,11 @@ static int launch(struct shim_ctr *c, struct err *e)
 	r = rt_plan(&c->spec->rt, p, e);
 	if (r < 0)
 		return r;
+	r = shim_fields_prepare(&s->task, c->spec, s->task_dir, p, &files, e);
+	if (r < 0) {
+		rt_plan_release(p);
+		return r;
+	}
 	r = shim_log_open(&c->spec->log, s->logs_dir, c->spec->name, &c->log);
 	if (r < 0) {
 		err_set(e, r, "open the log of container '%s' in '%s'", c->spec->name, s->logs_dir);
@@ -249,6 +256,7 @@ out:
 		close(out_wr);
 	if (err_wr >= 0)
 		close(err_wr);
+	shim_fields_release(&files);
 	rt_plan_release(p);
 	return r;
 }

