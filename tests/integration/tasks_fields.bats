@@ -78,3 +78,59 @@ reg_err() {
 	grep -qP '^192\.0\.2\.9\textra\.example$' <<<"$out"
 	grep -q localhost <<<"$out"
 }
+
+@test "fields: systemControls are set in the task's network and ipc namespaces, not the host's" {
+	host_range=$(cat /proc/sys/net/ipv4/ip_local_port_range)
+	host_shmmni=$(cat /proc/sys/kernel/shmmni)
+	reg sysctl "[$(cdef app 'cat /proc/sys/net/ipv4/ip_local_port_range /proc/sys/net/core/somaxconn /proc/sys/kernel/shmmni /proc/sys/fs/mqueue/msg_max' \
+		"$(js '{systemControls: [{namespace: "net.ipv4.ip_local_port_range", value: "40000 40100"},
+		  {namespace: "net.core.somaxconn", value: "1234"}, {namespace: "kernel.shmmni", value: "1000"},
+		  {namespace: "fs.mqueue.msg_max", value: "20"}]}')")]"
+	out=$(run_and_log sysctl)
+	[ "$out" = $'40000\t40100\n1234\n1000\n20' ]
+	[ "$(cat /proc/sys/net/ipv4/ip_local_port_range)" = "$host_range" ]
+	[ "$(cat /proc/sys/kernel/shmmni)" = "$host_shmmni" ]
+}
+
+@test "fields: a sysctl the kernel refuses stops the task with the reason" {
+	reg badsysctl "[$(cdef app 'echo ran' "$(js '{systemControls: [{namespace: "net.ipv4.no_such_sysctl", value: "1"}]}')")]"
+	t=$(run_one badsysctl)
+	wait_status "$t" STOPPED
+	d=$(describe "$t")
+	jq -e '.stopCode == "TaskFailedToStart"' <<<"$d"
+	jq -e '.containers[0].reason | test("set sysctl .net.ipv4.no_such_sysctl.")' <<<"$d"
+}
+
+@test "fields: linuxParameters.devices makes the host's device node in the container, with only the permissions asked" {
+	reg dev "[$(cdef app 'busybox stat -c "%F %t,%T %a" /dev/myzero; busybox dd if=/dev/myzero bs=4 count=1 2>/dev/null | busybox wc -c; busybox stat -c "%a" /dev/null' \
+		"$(js '{linuxParameters: {devices: [{hostPath: "/dev/zero", containerPath: "/dev/myzero", permissions: ["read"]}]}}')")]"
+	out=$(run_and_log dev)
+	[ "$out" = $'character special file 1,5 444\n4\n666' ]
+
+	# containerPath defaults to hostPath; all permissions by default
+	reg dev2 "[$(cdef app 'busybox stat -c "%F %t,%T %a" /dev/full' \
+		"$(js '{linuxParameters: {devices: [{hostPath: "/dev/full"}]}}')")]"
+	[ "$(run_and_log dev2)" = "character special file 1,7 $(stat -c %a /dev/full)" ]
+}
+
+@test "fields: a device path that is not a device stops the task with the reason" {
+	reg notdev "[$(cdef app 'echo ran' "$(js '{linuxParameters: {devices: [{hostPath: "/etc/hostname", containerPath: "/dev/x"}]}}')")]"
+	t=$(run_one notdev)
+	wait_status "$t" STOPPED
+	jq -e '.containers[0].reason | test("device ./etc/hostname.")' <<<"$(describe "$t")"
+}
+
+@test "fields: sharedMemorySize sizes /dev/shm" {
+	reg shm "[$(cdef app 'busybox df -k /dev/shm | busybox tail -1' "$(js '{linuxParameters: {sharedMemorySize: 16}}')")]"
+	out=$(run_and_log shm)
+	[ "$(awk '{ print $2 }' <<<"$out")" -eq 16384 ]
+}
+
+@test "fields: dockerLabels are kept as the container's labels beside ECS's" {
+	reg labels "[$(cdef app 'true' "$(js '{dockerLabels: {"com.example.team": "infra", tier: "web"}}')")]"
+	t=$(run_one labels)
+	wait_status "$t" STOPPED
+	l=$(spec_of "$t" | jq -c '.containers[0].labels')
+	jq -e '.["com.example.team"] == "infra" and .tier == "web"' <<<"$l"
+	jq -e '.["com.amazonaws.ecs.container-name"] == "app" and .["com.amazonaws.ecs.task-definition-family"] == "labels"' <<<"$l"
+}
