@@ -9,6 +9,11 @@
 #define NETNAME_HOST_MAX 253        /* a DNS name, dots included */
 #define NETNAME_SYSCTL_NAME_MAX 128
 #define NETNAME_SYSCTL_VALUE_MAX 256
+/* How many a container may list (ECS states no limit; these leave room
+ * beyond what a resolver uses). */
+#define NETNAME_MAX_DNS_SERVERS 16
+#define NETNAME_MAX_DNS_SEARCH 16
+#define NETNAME_MAX_EXTRA_HOSTS 256
 
 /* An IPv4 or IPv6 address in the usual text form (inet_pton). */
 bool netname_ip_valid(const char *s);

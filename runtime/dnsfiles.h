@@ -19,15 +19,17 @@
 
 #include <stddef.h>
 
+#include "lib/netname.h"
+
 enum dns_net { DNS_NET_HOST, DNS_NET_OWN, DNS_NET_NONE };
 
 struct dns_extra_host {
 	const char *hostname, *ip;
 };
 
-#define DNS_MAX_SERVERS 16
-#define DNS_MAX_SEARCH 16
-#define DNS_MAX_EXTRA_HOSTS 256
+#define DNS_MAX_SERVERS NETNAME_MAX_DNS_SERVERS
+#define DNS_MAX_SEARCH NETNAME_MAX_DNS_SEARCH
+#define DNS_MAX_EXTRA_HOSTS NETNAME_MAX_EXTRA_HOSTS
 
 struct dns_files_in {
 	enum dns_net net;
