@@ -15,6 +15,10 @@
 
 #include <cmocka.h>
 
+#include "agent/internal.h"
+#include "images/config.h"
+#include "lib/cleanup.h"
+#include "lib/json.h"
 #include "lib/netname.h"
 #include "runtime/dnsfiles.h"
 #include "runtime/shim_fields.h"
@@ -380,6 +384,53 @@ static void test_device_node(void **state)
 	assert_int_equal(shim_device_node(&d, &st, &node), -ENODEV);
 }
 
+/* The contract: what the agent writes from a task definition, the shim
+ * reads back field for field. */
+static void test_agent_to_shim(void **state)
+{
+	static const char td_text[] =
+		"{\"family\":\"web\",\"revision\":1,\"networkMode\":\"none\",\"containerDefinitions\":["
+		"{\"name\":\"app\",\"image\":\"i\",\"hostname\":\"web-1\",\"dnsServers\":[\"10.0.0.2\"],"
+		"\"dnsSearchDomains\":[\"corp.example\"],\"extraHosts\":[{\"hostname\":\"db\",\"ipAddress\":\"10.1.2.3\"}],"
+		"\"systemControls\":[{\"namespace\":\"net.core.somaxconn\",\"value\":\"1024\"}],"
+		"\"linuxParameters\":{\"devices\":[{\"hostPath\":\"/dev/zero\",\"permissions\":[\"read\"]}],"
+		"\"sharedMemorySize\":32}},{\"name\":\"plain\",\"image\":\"i\"}]}";
+	_cleanup_(cJSON_Deletep) cJSON *task = cJSON_Parse("{\"taskArn\":\"arn:aws:ecs:local:0:task/c/t\"}");
+	_cleanup_(cJSON_Deletep) cJSON *td = cJSON_Parse(td_text);
+	_cleanup_(cJSON_Deletep) cJSON *spec = NULL;
+	char *argv[] = { "/bin/sh", NULL }, *env[] = { NULL }, *addrs[] = { "172.17.0.9", NULL };
+	struct img_exec x = { .argv = argv, .env = env, .workdir = "/" };
+	struct spec_container_in ci[] = { { "/r/app", &x }, { "/r/plain", &x } };
+	struct spec_in in = { .task = task, .taskdef = td, .task_id = "t", .cluster = "c",
+			      .state_dir = "/s/t", .stop_timeout_sec = 30, .addresses = addrs,
+			      .containers = ci };
+	struct err e = ERR_INIT;
+	struct shim_task t;
+	_cleanup_free_ char *text = NULL;
+	const struct shim_ctr_spec *c;
+
+	(void)state;
+	assert_int_equal(spec_build(&in, &spec), 0);
+	text = cJSON_PrintUnformatted(spec);
+	assert_non_null(text);
+	if (shim_spec_parse(text, strlen(text), &t, &e) < 0)
+		fail_msg("%s", e.msg);
+	c = &t.ctrs[0];
+	assert_string_equal(t.addrs[0], "172.17.0.9");
+	assert_string_equal(c->rt.hostname, "web-1");
+	assert_string_equal(c->dns_servers[0], "10.0.0.2");
+	assert_string_equal(c->dns_search[0], "corp.example");
+	assert_string_equal(c->extra_hosts[0].ip, "10.1.2.3");
+	assert_string_equal(c->rt.sysctls[0].name, "net.core.somaxconn");
+	assert_string_equal(c->devices[0].container_path, "/dev/zero");
+	assert_true(c->devices[0].read && !c->devices[0].write);
+	assert_int_equal(c->rt.shm_size_mib, 32);
+	c = &t.ctrs[1];
+	assert_int_equal(c->n_dns_servers + c->n_extra_hosts + c->rt.n_sysctls + c->n_devices +
+			 c->rt.shm_size_mib, 0);
+	shim_task_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +442,7 @@ int main(void)
 		cmocka_unit_test(test_spec_fields_hostile),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_device_node),
+		cmocka_unit_test(test_agent_to_shim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
