@@ -134,3 +134,33 @@ reg_err() {
 	jq -e '.["com.example.team"] == "infra" and .tier == "web"' <<<"$l"
 	jq -e '.["com.amazonaws.ecs.container-name"] == "app" and .["com.amazonaws.ecs.task-definition-family"] == "labels"' <<<"$l"
 }
+
+@test "fields: registration refuses bad names, addresses, counts and sysctls with ECS-style messages" {
+	local bad
+	while IFS='|' read -r want extra top; do
+		run reg_err bad "[$(cdef app true "$extra")]" "${top:-"{}"}"
+		[ "${lines[0]}" = 400 ] || { echo "accepted: $extra $top"; false; }
+		[[ ${lines[1]} == *ClientException* && ${lines[1]} == *"$want"* ]] || { echo "$extra: ${lines[1]}"; false; }
+	done <<-'EOF2'
+		dnsServers '10.0.0.1\nnameserver 6.6.6.6' is not a valid IP address|{"dnsServers":["10.0.0.1\nnameserver 6.6.6.6"]}
+		dnsServers 'dns.example' is not a valid IP address|{"dnsServers":["dns.example"]}
+		dnsSearchDomains 'a.example options ndots:15' is not a valid domain name|{"dnsSearchDomains":["a.example options ndots:15"]}
+		extraHosts hostname|{"extraHosts":[{"hostname":"db\n6.6.6.6 bank.example","ipAddress":"10.1.2.3"}]}
+		extraHosts ipAddress '10.1.2' is not a valid IP address|{"extraHosts":[{"hostname":"db","ipAddress":"10.1.2"}]}
+		hostname 'web_1 x' is not a valid host name|{"hostname":"web_1 x"}
+		At most 16 dnsServers are allowed|{"dnsServers":["1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1","1.1.1.1"]}
+		'kernel.hostname' is not a namespaced kernel parameter|{"systemControls":[{"namespace":"kernel.hostname","value":"x"}]}
+		'vm.swappiness' is not a namespaced kernel parameter|{"systemControls":[{"namespace":"vm.swappiness","value":"1"}]}
+		on one line|{"systemControls":[{"namespace":"net.core.somaxconn","value":"1\n2"}]}
+		'net.core.somaxconn' is a network parameter, not supported in network mode host|{"systemControls":[{"namespace":"net.core.somaxconn","value":"1"}]}|{"networkMode":"host"}
+		'kernel.shmmax' is an IPC parameter, not supported with ipcMode host|{"systemControls":[{"namespace":"kernel.shmmax","value":"1"}]}|{"ipcMode":"host"}
+		'hostname' is not supported in network mode awsvpc|{"hostname":"h"}|{"networkMode":"awsvpc"}
+	EOF2
+	# nothing was registered
+	[ "$(api ListTaskDefinitions '{}' | jq '.taskDefinitionArns | length')" -eq 0 ]
+	# the aws CLI gets the same refusal
+	run aws_ecs register-task-definition --family bad --network-mode host --container-definitions \
+		'[{"name":"app","image":"localhost/app:v1","memory":32,"systemControls":[{"namespace":"net.ipv4.ip_forward","value":"1"}]}]'
+	[ "$status" -ne 0 ]
+	[[ $output == *ClientException*"not supported in network mode host"* ]]
+}
