@@ -112,6 +112,7 @@ static bool add_fields(cJSON *c, const cJSON *def)
 	       add(c, "extraHosts", list_of(def, "extraHosts")) &&
 	       add(c, "systemControls", list_of(def, "systemControls")) &&
 	       add(c, "devices", list_of(lp, "devices")) &&
+	       add(c, "tmpfs", list_of(lp, "tmpfs")) &&
 	       add(c, "sharedMemorySize", num_or_null(get(lp, "sharedMemorySize")));
 }
 

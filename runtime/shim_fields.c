@@ -13,6 +13,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
+#include "lib/json.h"
 #include "runtime/dnsfiles.h"
 
 #define HOST_FILE_MAX (1u << 20)
@@ -148,6 +149,47 @@ static int prepare_devices(const struct shim_ctr_spec *c, struct shim_ctr_files 
 	return 0;
 }
 
+int shim_tmpfs_spec(const char *name, const char *tmpfs_json, struct vol_spec *ret, struct err *e)
+{
+	_cleanup_(cJSON_Deletep) cJSON *td = cJSON_CreateObject();
+	cJSON *list = cJSON_Parse(tmpfs_json), *ctrs, *c, *lp;
+
+	if (!list || !td || !cJSON_AddItemToObject(td, "containerDefinitions", ctrs = cJSON_CreateArray()) ||
+	    !cJSON_AddItemToArray(ctrs, c = cJSON_CreateObject()) ||
+	    !cJSON_AddStringToObject(c, "name", name) ||
+	    !cJSON_AddItemToObject(c, "linuxParameters", lp = cJSON_CreateObject()) ||
+	    !cJSON_AddItemToObject(lp, "tmpfs", list)) {
+		cJSON_Delete(list);
+		return err_set(e, -ENOMEM, "tmpfs");
+	}
+	return vol_spec_parse(td, ret, e);
+}
+
+/* Each tmpfs as a detached mount (volumes/: size, mode and options
+ * checked, nosuid/nodev/noexec as asked). */
+static int prepare_tmpfs(const struct shim_ctr_spec *c, const char *rootfs,
+			 struct vol_ctr_mounts *ret, struct err *e)
+{
+	struct vol_spec spec;
+	struct vol_plan vp;
+	struct vol_task none = { 0 };   /* tmpfs needs no host volume */
+	int r;
+
+	if (!c->tmpfs_json)
+		return 0;
+	r = shim_tmpfs_spec(c->name, c->tmpfs_json, &spec, e);
+	if (r < 0)
+		return r;
+	none.spec = &spec;
+	r = vol_plan_build(&spec, c->name, &vp, e);
+	if (r == 0) {
+		r = vol_ctr_prepare(&none, &vp, rootfs, ret, e);
+		vol_plan_free(&vp);
+	}
+	vol_spec_free(&spec);
+	return r;
+}
+
 int shim_fields_prepare(const struct shim_task *t, const struct shim_ctr_spec *c,
 			const char *task_dir, struct rt_plan *plan, struct shim_ctr_files *ret,
 			struct err *e)
@@ -159,7 +201,8 @@ int shim_fields_prepare(const struct shim_task *t, const struct shim_ctr_spec *c
 		ret->ops[i].fd = -1;
 	ret->mounts.op = ret->ops;
 	if ((r = prepare_etc(t, c, task_dir, plan, ret, e)) < 0 ||
-	    (r = prepare_devices(c, ret, e)) < 0) {
+	    (r = prepare_devices(c, ret, e)) < 0 ||
+	    (r = prepare_tmpfs(c, plan->rootfs, &ret->tmpfs, e)) < 0) {
 		shim_fields_release(ret);
 		return r;
 	}
@@ -169,6 +212,8 @@ int shim_fields_prepare(const struct shim_task *t, const struct shim_ctr_spec *c
 		snprintf(plan->shm_options, sizeof(plan->shm_options), "mode=1777,size=%llu",
 			 (unsigned long long)c->rt.shm_size_mib << 20);
 	plan->files = &ret->mounts;
+	if (ret->tmpfs.n)
+		plan->volumes = &ret->tmpfs;
 	plan->devices = ret->devices;
 	plan->n_devices = c->n_devices;
 	return 0;
@@ -180,6 +225,7 @@ void shim_fields_release(struct shim_ctr_files *f)
 		if (f->ops[i].fd >= 0)
 			close(take_fd(&f->ops[i].fd));
 	f->mounts.n = 0;
+	vol_ctr_mounts_free(&f->tmpfs);
 	free(f->devices);
 	f->devices = NULL;
 }

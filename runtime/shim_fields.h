@@ -14,6 +14,10 @@ struct shim_ctr_files {
 	struct vol_attach_op ops[2];    /* resolv.conf, hosts: detached binds */
 	struct vol_ctr_mounts mounts;
 	struct rt_device *devices;
+	/* linuxParameters.tmpfs as detached mounts: the plan's volumes until
+	 * the task volumes come through spec.json (then they belong to that
+	 * vol_plan, which holds a container's tmpfs too). */
+	struct vol_ctr_mounts tmpfs;
 };
 
 /* Writes TASK_DIR/<name>.resolv.conf and <name>.hosts for container C of

@@ -74,6 +74,7 @@ struct shim_ctr_spec {
 	size_t n_extra_hosts;
 	struct shim_device *devices;
 	size_t n_devices;
+	char *tmpfs_json;           /* linuxParameters.tmpfs, JSON text for volumes/; NULL = none */
 };
 
 struct shim_task {
@@ -101,6 +102,10 @@ void shim_task_release(struct shim_task *t);
  * which every container comes after those it depends on; -ELOOP with the
  * names of a cycle in E. */
 int shim_deps_order(const struct shim_task *t, size_t *order, struct err *e);
+/* Pure: container NAME's linuxParameters.tmpfs list (JSON text) as the
+ * volumes/ spec of a one-container task definition (runtime/shim_fields.c). */
+struct vol_spec;
+int shim_tmpfs_spec(const char *name, const char *tmpfs_json, struct vol_spec *ret, struct err *e);
 /* Pure: "10m" / "1k" / "5g" / "1024" -> bytes (Docker's max-size units). */
 int shim_parse_size(const char *s, uint64_t *ret);
 

@@ -14,6 +14,7 @@
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/netname.h"
+#include "volumes/volumes.h"
 
 #define ARGV_MAX 4096
 #define STR_MAX 65536
@@ -662,6 +663,30 @@ static int parse_devices(struct shim_task *t, struct shim_ctr_spec *c, const cJS
 	return 0;
 }
 
+/* linuxParameters.tmpfs: kept as JSON text for volumes/, checked now. */
+static int parse_tmpfs(struct shim_task *t, struct shim_ctr_spec *c, const cJSON *o,
+		       const char *what, struct err *e)
+{
+	const cJSON *v = field(o, "tmpfs");
+	struct vol_spec vs;
+	int r;
+
+	if (!v)
+		return 0;
+	if (!cJSON_IsArray(v))
+		return err_setx(e, -EINVAL, "%s: 'tmpfs' must be an array", what);
+	if (cJSON_GetArraySize(v) == 0)
+		return 0;
+	c->tmpfs_json = own(t, cJSON_PrintUnformatted(v));
+	if (!c->tmpfs_json)
+		return err_set(e, -ENOMEM, "%s", what);
+	r = shim_tmpfs_spec(c->name, c->tmpfs_json, &vs, e);
+	if (r < 0)
+		return err_wrap(e, "%s", what);
+	vol_spec_free(&vs);
+	return 0;
+}
+
 static int parse_container(struct shim_task *t, struct shim_ctr_spec *c, const cJSON *o,
 			   size_t idx, struct err *e)
 {
@@ -690,7 +715,7 @@ static int parse_container(struct shim_task *t, struct shim_ctr_spec *c, const c
 	    (r = get_bool(o, what, "essential", true, &c->essential, e)) < 0 ||
 	    (r = parse_log(t, &c->log, field(o, "logConfiguration"), what, e)) < 0 ||
 	    (r = parse_dns(t, c, o, what, e)) < 0 || (r = parse_sysctls(t, c, o, what, e)) < 0 ||
-	    (r = parse_devices(t, c, o, what, e)) < 0 ||
+	    (r = parse_devices(t, c, o, what, e)) < 0 || (r = parse_tmpfs(t, c, o, what, e)) < 0 ||
 	    (r = get_u64(o, what, "sharedMemorySize", 1, RT_MEMORY_MAX_MIB, 0, &c->rt.shm_size_mib, e)) < 0)
 		return r;
 	if ((r = get_u64(o, what, "startTimeout", 1, 86400, UINT64_MAX, &v, e)) < 0)

@@ -164,3 +164,15 @@ reg_err() {
 	[ "$status" -ne 0 ]
 	[[ $output == *ClientException*"not supported in network mode host"* ]]
 }
+
+@test "fields: linuxParameters.tmpfs mounts a sized tmpfs with its options; a write beyond the size fails" {
+	reg tmpfs "[$(cdef app 'busybox df -k /scratch | busybox tail -1; busybox grep " /scratch " /proc/mounts;
+		if busybox dd if=/dev/zero of=/scratch/big bs=1024 count=3072 2>/dev/null; then echo wrote-all; else echo full; fi' \
+		"$(js '{linuxParameters: {tmpfs: [{containerPath: "/scratch", size: 2, mountOptions: ["noexec", "mode=1770"]}]}}')")]"
+	out=$(run_and_log tmpfs)
+	echo "$out"
+	[ "$(head -1 <<<"$out" | awk '{ print $2 }')" -eq 2048 ]
+	grep -q ' /scratch tmpfs [^ ]*noexec' <<<"$out"
+	grep -q 'mode=1770' <<<"$out"
+	[ "$(tail -1 <<<"$out")" = full ]
+}

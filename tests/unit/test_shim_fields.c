@@ -317,6 +317,11 @@ static void test_spec_fields_hostile(void **state)
 		{ SPEC("none", ",\"devices\":[{\"hostPath\":\"/dev/zero\",\"permissions\":[\"execute\"]}]"), "read, write and mknod" },
 		{ SPEC("none", ",\"devices\":[{\"hostPath\":\"/dev/zero\",\"permissions\":\"rwm\"}]"), "must be an array" },
 		{ SPEC("none", ",\"sharedMemorySize\":0"), "'sharedMemorySize'" },
+		{ SPEC("none", ",\"tmpfs\":{}"), "'tmpfs' must be an array" },
+		{ SPEC("none", ",\"tmpfs\":[{\"containerPath\":\"scratch\",\"size\":2}]"), "tmpfs" },
+		{ SPEC("none", ",\"tmpfs\":[{\"containerPath\":\"/s\"}]"), "tmpfs" },
+		{ SPEC("none", ",\"tmpfs\":[{\"containerPath\":\"/s\",\"size\":2,\"mountOptions\":[\"exec,suid\"]}]"), "tmpfs" },
+		{ SPEC("none", ",\"tmpfs\":[{\"containerPath\":\"/s/../../x\",\"size\":2}]"), "tmpfs" },
 		{ SPEC("none", ",\"sharedMemorySize\":-1"), "'sharedMemorySize'" },
 		{ "{" TOP ",\"addresses\":[\"172.17.0.5\\n6.6.6.6\"],\"containers\":[{\"name\":\"app\",\"rootfs\":\"/r\",\"argv\":[\"/bin/true\"]}]}", "'addresses' entry" },
 	};
@@ -394,6 +399,7 @@ static void test_agent_to_shim(void **state)
 		"\"dnsSearchDomains\":[\"corp.example\"],\"extraHosts\":[{\"hostname\":\"db\",\"ipAddress\":\"10.1.2.3\"}],"
 		"\"systemControls\":[{\"namespace\":\"net.core.somaxconn\",\"value\":\"1024\"}],"
 		"\"linuxParameters\":{\"devices\":[{\"hostPath\":\"/dev/zero\",\"permissions\":[\"read\"]}],"
+		"\"tmpfs\":[{\"containerPath\":\"/scratch\",\"size\":2,\"mountOptions\":[\"noexec\"]}],"
 		"\"sharedMemorySize\":32}},{\"name\":\"plain\",\"image\":\"i\"}]}";
 	_cleanup_(cJSON_Deletep) cJSON *task = cJSON_Parse("{\"taskArn\":\"arn:aws:ecs:local:0:task/c/t\"}");
 	_cleanup_(cJSON_Deletep) cJSON *td = cJSON_Parse(td_text);
@@ -425,7 +431,18 @@ static void test_agent_to_shim(void **state)
 	assert_string_equal(c->devices[0].container_path, "/dev/zero");
 	assert_true(c->devices[0].read && !c->devices[0].write);
 	assert_int_equal(c->rt.shm_size_mib, 32);
+	assert_non_null(c->tmpfs_json);
+	{
+		struct vol_spec vs;
+
+		assert_int_equal(shim_tmpfs_spec(c->name, c->tmpfs_json, &vs, &e), 0);
+		assert_int_equal(vs.ctrs[0].n_tmpfs, 1);
+		assert_string_equal(vs.ctrs[0].tmpfs[0].container_path, "/scratch");
+		assert_int_equal(vs.ctrs[0].tmpfs[0].size, 2 << 20);
+		vol_spec_free(&vs);
+	}
 	c = &t.ctrs[1];
+	assert_null(c->tmpfs_json);
 	assert_int_equal(c->n_dns_servers + c->n_extra_hosts + c->rt.n_sysctls + c->n_devices +
 			 c->rt.shm_size_mib, 0);
 	shim_task_release(&t);
