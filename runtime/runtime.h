@@ -35,6 +35,7 @@ struct rt_device {
 	dev_t dev;
 	uid_t uid;
 	gid_t gid;
+	unsigned access;              /* BPF_DEVCG_ACC_*: what the cgroup allows */
 };
 
 struct rt_plan {

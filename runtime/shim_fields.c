@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/bpf.h>
 
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
@@ -127,6 +128,8 @@ int shim_device_node(const struct shim_device *d, const struct stat *st, struct 
 	ret->dev = st->st_rdev;
 	ret->uid = st->st_uid;
 	ret->gid = st->st_gid;
+	ret->access = (d->read ? BPF_DEVCG_ACC_READ : 0) | (d->write ? BPF_DEVCG_ACC_WRITE : 0) |
+		      (d->mknod ? BPF_DEVCG_ACC_MKNOD : 0);
 	return 0;
 }
 
