@@ -11,7 +11,10 @@ load lib/daemon
 load lib/tasks
 
 setup_file() { tasks_setup_file; }
-setup() { tasks_setup; }
+setup() {
+	[[ $BATS_TEST_DESCRIPTION == *"cleaned up"* ]] && CLEANUP_WAIT=1s
+	tasks_setup
+}
 teardown() { tasks_teardown; }
 
 # js JQ-EXPR: the JSON it builds (jq's relaxed object syntax).
@@ -192,4 +195,22 @@ reg_err() {
 	out=$(run_and_log mknod)
 	echo "$out"
 	[ "$out" = $'made\nrefused\nnull-ok' ]
+}
+
+@test "fields: the files, mounts and cgroup of a task with every field are cleaned up after it stops" {
+	reg all "[$(cdef app 'busybox grep -q db /etc/hosts && busybox grep -q " /scratch " /proc/mounts && test -c /dev/z && echo done' \
+		"$(js '{hostname: "h1", dnsServers: ["10.0.0.2"], extraHosts: [{hostname: "db", ipAddress: "10.1.2.3"}],
+		  systemControls: [{namespace: "net.core.somaxconn", value: "512"}],
+		  linuxParameters: {devices: [{hostPath: "/dev/zero", containerPath: "/dev/z"}], sharedMemorySize: 8,
+		  tmpfs: [{containerPath: "/scratch", size: 1}]}}')")]"
+	t=$(run_one all)
+	id=$(task_id "$t")
+	wait_status "$t" STOPPED
+	[ "$(tlogs "$t" --container app)" = done ]
+	cg2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	# the run dir (with the container's resolv.conf and hosts) goes at cleanup
+	for ((i = 0; i < 300; i++)); do [ -d "$RUN_DIR/tasks/$id" ] || break; sleep 0.1; done
+	[ ! -d "$RUN_DIR/tasks/$id" ]
+	run ! grep -q "$id" /proc/self/mountinfo
+	[ ! -d "$cg2/berth/tasks/$id" ]
 }
