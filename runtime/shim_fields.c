@@ -35,12 +35,10 @@ static int read_host_file(const char *path, char **ret)
 
 static enum dns_net dns_net_of(const struct shim_task *t)
 {
-	switch (t->net) {
-	case SHIM_NET_HOST:
+	if (t->net == SHIM_NET_HOST)
 		return DNS_NET_HOST;
-	case SHIM_NET_NONE:
+	if (t->net == SHIM_NET_NONE)
 		return DNS_NET_NONE;
-	}
 	return DNS_NET_OWN;     /* bridge, awsvpc: the task's own network */
 }
 
