@@ -49,7 +49,7 @@ static int finish(struct sbuf *b, char **ret)
 	return 0;
 }
 
-/* "nameserver 127.0.0.53": the address of a nameserver line, into ADDR. */
+/* A nameserver line (N bytes at LINE) naming a loopback address. */
 static bool is_loopback_server(const char *line, size_t n)
 {
 	const char *a = line + strlen("nameserver");
