@@ -61,6 +61,9 @@ struct spec_in {
 	bool cgroup_enforce;
 	int64_t pids_limit;           /* 0: none */
 	uint64_t stop_timeout_sec;
+	/* The task's own addresses (bridge, awsvpc: "ADDR hostname" lines in
+	 * each container's /etc/hosts), NULL-terminated; NULL for host/none. */
+	char *const *addresses;
 	const struct spec_container_in *containers;  /* in containerDefinitions order */
 	const cJSON *volumes;         /* agent_volumes_json's object, or NULL */
 };
