@@ -325,11 +325,15 @@ static cJSON *ecs_task_report(const cJSON *req)
 {
 	static const char *const stamps[] = { "pullStartedAt", "pullStoppedAt", "executionStoppedAt" };
 	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
+	const char *status = str(req, "status");
 	cJSON *list = cJSON_CreateArray();
 	const cJSON *it;
 
 	if (!rep || json_add(rep, "containers", list) < 0 ||
-	    copy_member(rep, "lastStatus", req, "status") < 0 ||
+	    copy_member(rep, "lastStatus", req, "status") < 0)
+		return NULL;
+	/* ECS's reason is why the task stopped; on the way up it means nothing. */
+	if (status && strcmp(status, "STOPPED") == 0 &&
 	    copy_member(rep, "stoppedReason", req, "reason") < 0)
 		return NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(stamps); i++)

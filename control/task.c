@@ -348,6 +348,7 @@ static int start_on(struct control *c, struct launch *l, struct snapshot *s, con
 		    cJSON *tasks, cJSON *failures, struct err *e)
 {
 	_cleanup_(sched_plan_freep) struct sched_plan *plan = NULL;
+	_cleanup_free_ char *status = NULL;
 	struct sched_placement out;
 	char id[NAME_MAX_LEN + 1], arn[ARN_MAX];
 	int r;
@@ -374,7 +375,12 @@ static int start_on(struct control *c, struct launch *l, struct snapshot *s, con
 		s->in[i].running_tasks++;
 		return create_task(c, l, &s->in[i], tasks, e);
 	}
-	return ctl_add_failure(failures, arn, "MISSING", NULL) < 0 ? nomem(e) : 0;
+	/* Not in the snapshot: deregistered (INACTIVE) or unknown (MISSING). */
+	r = store_instance_get(c->st, l->cluster, id, &status, NULL, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	return ctl_add_failure(failures, arn, r == 0 ? "INACTIVE" : "MISSING", NULL) < 0
+	       ? nomem(e) : 0;
 }
 
 int act_start_task(struct control *c, const cJSON *req, const char *principal, cJSON **ret,

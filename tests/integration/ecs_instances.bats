@@ -174,6 +174,11 @@ expect_error() {
 	out=$(poll $IA "$gen2" 0)
 	[ "$(body "$out" | jq .generation)" -gt "$gen2" ]
 	[ "$(body "$out" | jq -r '.tasks[0].task.desiredStatus')" = STOPPED ]
+	# once the agent reports it STOPPED it is off the list
+	out=$(agent SubmitTaskStateChange "{\"task\":\"$task\",\"status\":\"STOPPED\",\"reason\":\"gone\"}")
+	[ "$(status "$out")" = 200 ]
+	[ "$(aws_ecs describe-tasks --tasks "$task" | jq -r '.tasks[0].lastStatus')" = STOPPED ]
+	[ "$(body "$(poll $IA 0 0)" | jq '.tasks | length')" = 0 ]
 }
 
 @test "the daemon stops cleanly while a poll is held" {
@@ -306,6 +311,9 @@ expect_error() {
 	[ "$(aws_ecs list-container-instances | jq '.containerInstanceArns | length')" = 1 ]
 	out=$(aws_ecs describe-container-instances --container-instances $IA)
 	[ "$(jq -r '.failures[0].reason' <<<"$out")" = MISSING ]
+	# StartTask names it INACTIVE, an unknown one MISSING
+	out=$(aws_ecs start-task --task-definition web --container-instances $IA cccccccccccccccccccccccccccccccc)
+	[ "$(jq -r '[.failures[].reason] | join(" ")' <<<"$out")" = "INACTIVE MISSING" ]
 	# its agent's polls are refused now
 	expect_error "$(poll $IA 0 0)" InvalidParameterException "not registered"
 	run aws_ecs deregister-container-instance --container-instance $IA
