@@ -170,6 +170,8 @@ static void apply_status(struct atask *t, const cJSON *st)
 	}
 	if (to >= TASK_RUNNING && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(st, "startedAt")))
 		t->ran = true;
+	if (t->ran && t->reported < TASK_RUNNING && agent_net_report(t->a, t->id, rep) < 0)
+		log_warn("task %s: its network bindings cannot be read", t->id);
 	if ((enum task_status)to > t->reported)
 		n = report_steps(t->reported, (enum task_status)to, t->ran, steps);
 	for (size_t i = 0; i < n; i++)
@@ -186,6 +188,7 @@ static void apply_status(struct atask *t, const cJSON *st)
 			log_info("task %s stopped: %s", t->id,
 				 str(st, "stoppedReason") ? str(st, "stoppedReason") : "");
 			agent_task_umount(t->a, t->id);
+			agent_net_release(t->a, t->id);
 		}
 		t->done = true;
 	}
@@ -461,8 +464,12 @@ static int write_spec(struct atask *t, const cJSON *task, const cJSON *td,
 	};
 	int r;
 
+	char netns[PATH_MAX];
+
 	for (size_t i = 0; i < n; i++)
 		ci[i] = (struct spec_container_in){ p[i].rootfs, &p[i].exec };
+	if (agent_net_wanted(td) && agent_net_path(t->a, t->id, netns, sizeof(netns)) == 0)
+		in.netns_path = netns;
 	join(sdir, sizeof(sdir), t->a->state_tasks, t->id);
 	task_dir(t, rdir, sizeof(rdir));
 	if (spec_build(&in, &spec) < 0 || !(text = cJSON_Print(spec)))
@@ -490,6 +497,7 @@ static void fail_start(struct atask *t, const cJSON *task, const char *reason)
 	if (report_failed_start(task, reason, &rep) == 0 && report(t, rep) == 0)
 		t->reported = TASK_STOPPED;
 	t->done = true;
+	agent_net_release(t->a, t->id);
 	agent_task_cleanup(t->a, t->id);
 }
 
@@ -640,6 +648,11 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 	r = mkdir_path(t->a->state_tasks, t->id, NULL, dir, sizeof(dir));
 	if (r < 0 || mkdir_path(t->a->run_tasks, t->id, NULL, dir, sizeof(dir)) < 0) {
 		fail_start(t, task, "ResourceInitializationError: cannot create the task's directories");
+		return;
+	}
+	r = agent_net_setup(t->a, t->id, td, &e);
+	if (r < 0) {
+		fail_start(t, task, e.msg);
 		return;
 	}
 	/* The helper first: the PENDING commit's sync overlaps its work.  A
