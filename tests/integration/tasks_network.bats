@@ -319,7 +319,7 @@ for _ in range(40):
 	[[ $output == *"first < last"* ]]
 	# containers of one task share its namespace: one container port, one owner
 	run -0 bad "[$(cdef a true '{"portMappings": [{"containerPort": 80}]}'), $(cdef b true '{"portMappings": [{"containerPort": 80}]}')]" bridge
-	[[ $output == *"80"* ]]
+	[[ $output == *"Container port 80/tcp is also exposed by another container"* ]]
 }
 
 @test "restart: with 50 tasks running, kill -9, elements removed and a bogus one added: the table matches the tasks exactly" {
