@@ -96,15 +96,19 @@ int agent_net_reconcile(struct agent *a, struct err *e);
 bool agent_net_wanted(const cJSON *td);
 /* The namespace file of ID's network (spec.json netnsPath). */
 int agent_net_path(struct agent *a, const char *id, char *buf, size_t size);
-/* Creates ID's network and host ports, for bridge and awsvpc tasks (others:
- * nothing).  The task dir must exist.  On failure nothing is left and E
+/* Creates ID's network and host ports, for bridge and awsvpc tasks (host:
+ * only the bindings to report; none: nothing).  The task dir must exist.  On failure nothing is left and E
  * has ECS's reason. */
 int agent_net_setup(struct agent *a, const char *id, const cJSON *td, struct err *e);
+/* ID's own address (bridge, awsvpc) once agent_net_setup made it, "A.B.C.D"
+ * into BUF (INET_ADDRSTRLEN); -ENOENT for other tasks. */
+int agent_net_address(struct agent *a, const char *id, char *buf);
 /* Releases ID's map elements, veth, namespace and lease (idempotent). */
 void agent_net_release(struct agent *a, const char *id);
 /* Adds the network fields ECS shows once RUNNING (containers'
- * networkBindings / networkInterfaces, attachments) to the report REP. */
-int agent_net_report(struct agent *a, const char *id, cJSON *rep);
+ * networkBindings / networkInterfaces, attachments; STOPPED: the
+ * attachments DELETED) to the report REP. */
+int agent_net_report(struct agent *a, const char *id, cJSON *rep, bool stopped);
 
 /* ---- agent.c / task.c: the running agent ---- */
 #include "images/ref.h"

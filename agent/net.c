@@ -57,7 +57,7 @@ struct agent_net {
 	bool up;                /* bridge, table and monitor in place */
 };
 
-enum net_kind { NET_OTHER, NET_BRIDGE, NET_AWSVPC };
+enum net_kind { NET_NONE, NET_HOST, NET_BRIDGE, NET_AWSVPC };
 
 static enum net_kind net_kind(const cJSON *td)
 {
@@ -65,12 +65,14 @@ static enum net_kind net_kind(const cJSON *td)
 
 	if (!m || strcmp(m, "bridge") == 0)   /* ECS: bridge when absent (EC2) */
 		return NET_BRIDGE;
-	return strcmp(m, "awsvpc") == 0 ? NET_AWSVPC : NET_OTHER;
+	if (strcmp(m, "awsvpc") == 0)
+		return NET_AWSVPC;
+	return strcmp(m, "host") == 0 ? NET_HOST : NET_NONE;
 }
 
 bool agent_net_wanted(const cJSON *td)
 {
-	return net_kind(td) != NET_OTHER;
+	return net_kind(td) >= NET_BRIDGE;
 }
 
 int agent_net_path(struct agent *a, const char *id, char *buf, size_t size)
@@ -178,8 +180,9 @@ static int64_t num(const cJSON *o, const char *k, int64_t dflt)
 	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
 }
 
-/* Bridge mode's host port requests (registration checked the values). */
-static int collect(const cJSON *td, struct net_req *rq, struct err *e)
+/* The port mappings as host port requests (registration checked the
+ * values); host mode's host port is the container port. */
+static int collect(const cJSON *td, bool host, struct net_req *rq, struct err *e)
 {
 	const cJSON *c, *pm;
 
@@ -205,6 +208,8 @@ static int collect(const cJSON *td, struct net_req *rq, struct err *e)
 			if (cp < 1 || cp > 65535 || hp < 0 || hp > 65535)
 				return err_setx(e, -EINVAL, "bad port mapping");
 			*q = (struct portmap_request){ q->proto, (uint16_t)cp, 1, (uint16_t)hp };
+			if (host)
+				q->host_port = q->port;
 		}
 		rq->pm[rq->n] = pm;
 		rq->ctr[rq->n++] = c;
@@ -323,7 +328,7 @@ static int make_note(struct agent *a, const char *id, const cJSON *td, enum net_
 
 	if (!note || !(ctrs = cJSON_AddArrayToObject(note, "containers")) ||
 	    !cJSON_AddArrayToObject(note, "attachments") ||
-	    !cJSON_AddStringToObject(note, "privateIPv4Address", ipam_ntoa(addr, ip)))
+	    (addr && !cJSON_AddStringToObject(note, "privateIPv4Address", ipam_ntoa(addr, ip))))
 		return -ENOMEM;
 	for (size_t i = 0; r == 0 && i < rq->n; i++)
 		r = add_binding(ctrs, rq->ctr[i], &pe[i]);
@@ -360,7 +365,6 @@ static int map_ports(struct agent_net *n, const char *id, uint32_t addr, const s
 		statefile_unlock(&sf);
 		return err_set(e, r, "ResourceInitializationError: reserved ports '%s'", bad);
 	}
-	portmap_drop(pm, alloc, id);   /* a retried start: its old ports go first */
 	before = pm->n;
 	r = portmap_assign(pm, alloc, id, addr, rq->q, rq->n, &failed);
 	if (r < 0) {
@@ -383,6 +387,25 @@ static int map_ports(struct agent_net *n, const char *id, uint32_t addr, const s
 	return 0;
 }
 
+/* host mode: nothing to set up, but ECS shows the bindings (host port =
+ * container port). */
+static int host_bindings(struct agent *a, const char *id, const cJSON *td, const struct net_req *rq,
+			 struct err *e)
+{
+	_cleanup_free_ struct portmap_entry *pe = calloc(rq->n ? rq->n : 1, sizeof(*pe));
+	int r;
+
+	if (!rq->n)
+		return 0;
+	if (!pe)
+		return err_set(e, -ENOMEM, "ResourceInitializationError");
+	for (size_t i = 0; i < rq->n; i++)
+		pe[i] = (struct portmap_entry){ .proto = rq->q[i].proto, .host_port = rq->q[i].port,
+						.port = rq->q[i].port, .count = rq->q[i].count };
+	r = make_note(a, id, td, NET_HOST, 0, rq, pe);
+	return r < 0 ? err_set(e, r, "ResourceInitializationError: write '%s'", NET_NOTE) : 0;
+}
+
 int agent_net_setup(struct agent *a, const char *id, const cJSON *td, struct err *e)
 {
 	struct agent_net *n = a->net;
@@ -393,13 +416,15 @@ int agent_net_setup(struct agent *a, const char *id, const cJSON *td, struct err
 	size_t first = 0;
 	int r;
 
-	if (kind == NET_OTHER)
+	if (kind == NET_NONE)
 		return 0;
 	if (!rq)
 		return err_set(e, -ENOMEM, "ResourceInitializationError");
-	r = kind == NET_BRIDGE ? collect(td, rq, e) : 0;
+	r = kind != NET_AWSVPC ? collect(td, kind == NET_HOST, rq, e) : 0;
 	if (r < 0)
 		return err_wrap(e, "ResourceInitializationError");
+	if (kind == NET_HOST)
+		return host_bindings(a, id, td, rq, e);
 	r = net_up(n, e);
 	if (r < 0)
 		return err_wrap(e, "ResourceInitializationError");
@@ -470,22 +495,57 @@ void agent_net_release(struct agent *a, const char *id)
 		log_warn_errno(r, "task %s: removing its network", id);
 }
 
-int agent_net_report(struct agent *a, const char *id, cJSON *rep)
+/* ECS: a stopped task's network interface is DELETED. */
+static int mark_deleted(cJSON *atts)
+{
+	cJSON *it;
+
+	cJSON_ArrayForEach(it, atts)
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(it, "status", cJSON_CreateString("DELETED")))
+			return -ENOMEM;
+	return 0;
+}
+
+/* ID's network.json; *ret = NULL when the task has none. */
+static int read_note(struct agent *a, const char *id, cJSON **ret)
 {
 	_cleanup_free_ char *path = NULL, *text = NULL;
-	_cleanup_(cJSON_Deletep) cJSON *note = NULL;
-	cJSON *c, *att, *ctrs = cJSON_GetObjectItemCaseSensitive(rep, "containers");
 	size_t len;
 	int r;
 
+	*ret = NULL;
 	if (asprintf(&path, "%s/%s/" NET_NOTE, a->run_tasks, id) < 0)
 		return -ENOMEM;
 	r = read_file_alloc(path, NET_NOTE_MAX, &text, &len);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	note = json_parse_strict(text, len);
-	if (!note)
-		return -EBADMSG;
+	*ret = json_parse_strict(text, len);
+	return *ret ? 0 : -EBADMSG;
+}
+
+int agent_net_address(struct agent *a, const char *id, char *buf)
+{
+	_cleanup_(cJSON_Deletep) cJSON *note = NULL;
+	const char *ip;
+	int r = read_note(a, id, &note);
+
+	if (r < 0)
+		return r;
+	ip = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(note, "privateIPv4Address"));
+	if (!ip || strlen(ip) >= INET_ADDRSTRLEN)
+		return -ENOENT;
+	strcpy(buf, ip);
+	return 0;
+}
+
+int agent_net_report(struct agent *a, const char *id, cJSON *rep, bool stopped)
+{
+	_cleanup_(cJSON_Deletep) cJSON *note = NULL;
+	cJSON *c, *att, *ctrs = cJSON_GetObjectItemCaseSensitive(rep, "containers");
+	int r = read_note(a, id, &note);
+
+	if (r < 0 || !note)
+		return r;
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(note, "containers")) {
 		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "name"));
 		cJSON *mine = NULL, *it;
@@ -504,6 +564,8 @@ int agent_net_report(struct agent *a, const char *id, cJSON *rep)
 		}
 	}
 	att = cJSON_DetachItemFromObjectCaseSensitive(note, "attachments");
+	if (stopped && mark_deleted(att) < 0)
+		return cJSON_Delete(att), -ENOMEM;
 	if (cJSON_GetArraySize(att) > 0 && !cJSON_AddItemToObject(rep, "attachments", att))
 		return cJSON_Delete(att), -ENOMEM;
 	if (cJSON_GetArraySize(att) == 0)

@@ -170,7 +170,8 @@ static void apply_status(struct atask *t, const cJSON *st)
 	}
 	if (to >= TASK_RUNNING && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(st, "startedAt")))
 		t->ran = true;
-	if (t->ran && t->reported < TASK_RUNNING && agent_net_report(t->a, t->id, rep) < 0)
+	if (t->ran && (t->reported < TASK_RUNNING || (to == TASK_STOPPED && t->reported < TASK_STOPPED)) &&
+	    agent_net_report(t->a, t->id, rep, to == TASK_STOPPED) < 0)
 		log_warn("task %s: its network bindings cannot be read", t->id);
 	if ((enum task_status)to > t->reported)
 		n = report_steps(t->reported, (enum task_status)to, t->ran, steps);
@@ -641,6 +642,7 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 {
 	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
 	char dir[PATH_MAX];         /* the task dir under $BERTH_RUN_DIR/tasks */
+	char addr[64];
 	double pull_started = now_sec();
 	struct err e = ERR_INIT;
 	int r;
@@ -655,6 +657,8 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 		fail_start(t, task, e.msg);
 		return;
 	}
+	if (agent_net_address(t->a, t->id, addr) == 0)
+		log_info("task %s: network namespace ready, address %s", t->id, addr);
 	/* The helper first: the PENDING commit's sync overlaps its work.  A
 	 * crash in between is a started task that restore re-adopts. */
 	r = start_async(t, task, td, dir, &e);

@@ -264,7 +264,22 @@ for _ in range(40):
 	run -0 in_host curl -sS -m 3 --retry 30 --retry-delay 1 --retry-all-errors "http://$addr:80/"
 	[ "$output" = hello-berth ]
 	stop_wait "$arn"
+	describe "$arn" | jq -e '.attachments[0].status == "DELETED"'
 	no_network_left "$(task_id "$arn")"
+}
+
+@test "containerPortRange: a contiguous block of dynamic host ports, one element per port" {
+	reg_web rng bridge '[{"containerPortRange": "7000-7004"}]'
+	arn=$(run_running rng)
+	d=$(describe "$arn")
+	jq -e '.containers[0].networkBindings[0] | .containerPortRange == "7000-7004" and .protocol == "tcp"' <<<"$d"
+	hr=$(jq -er '.containers[0].networkBindings[0].hostPortRange' <<<"$d")
+	first=${hr%-*}
+	[ "${hr#*-}" = $((first + 4)) ]
+	addr=$(task_addr "$arn")
+	[ "$(elements)" = "$(for i in 0 1 2 3 4; do echo "tcp $((first + i)) $addr $((7000 + i))"; done | sort)" ]
+	stop_wait "$arn"
+	[ -z "$(elements)" ]
 }
 
 @test "none has no route out; host shares the host's ports" {
@@ -283,6 +298,7 @@ for _ in range(40):
 	arn=$(run_running hostnet)
 	run -0 in_host curl -sS -m 3 --retry 30 --retry-delay 1 --retry-all-errors "http://127.0.0.1:18080/"
 	[ "$output" = hello-berth ]
+	describe "$arn" | jq -e '.containers[0].networkBindings == [{"bindIP": "0.0.0.0", "protocol": "tcp", "containerPort": 18080, "hostPort": 18080}]'
 	run -0 in_client curl -sS -m 3 "http://192.0.2.1:18080/cgi-bin/peer"
 	[[ $output =~ ^peer=(\[::ffff:)?192\.0\.2\.2\]?$ ]]   # httpd listens dual-stack
 	[ -z "$(elements)" ]
