@@ -82,19 +82,34 @@ int agent_net_path(struct agent *a, const char *id, char *buf, size_t size)
 
 /* ---- the table ---- */
 
+/* Locks and loads the port record and the map elements of ID (NULL: all).
+ * On failure nothing stays locked or allocated. */
+static int open_record(struct agent_net *n, const char *id, struct statefile *sf,
+		       struct portmap_table *pm, struct netns_mapping **m, size_t *nm)
+{
+	int r = portmap_record_open(n->conf.state_dir, n->conf.bridge, sf, pm);
+
+	if (r < 0)
+		return r;
+	r = portmap_mappings(pm, id, m, nm);
+	if (r < 0) {
+		statefile_unlock(sf);
+		portmap_release_table(pm);
+	}
+	return r;
+}
+
 static int rebuild(struct agent_net *n, size_t *ret_n)
 {
 	struct statefile sf = STATEFILE_INIT;
 	struct portmap_table pm = { 0 };
 	_cleanup_free_ struct netns_mapping *m = NULL;
 	size_t nm = 0;
-	int r = portmap_record_open(n->conf.state_dir, n->conf.bridge, &sf, &pm);
+	int r = open_record(n, NULL, &sf, &pm, &m, &nm);
 
 	if (r < 0)
 		return r;
-	r = portmap_mappings(&pm, NULL, &m, &nm);
-	if (r == 0)
-		r = netns_nft_rebuild(n->nft, &n->conf, m, nm);
+	r = netns_nft_rebuild(n->nft, &n->conf, m, nm);
 	statefile_unlock(&sf);
 	portmap_release_table(&pm);
 	if (r == 0 && ret_n)
@@ -454,12 +469,11 @@ static int unmap(struct agent_net *n, const char *id)
 	struct portmap_table pm = { 0 };
 	_cleanup_free_ struct netns_mapping *m = NULL;
 	size_t nm = 0;
-	int r = portmap_record_open(n->conf.state_dir, n->conf.bridge, &sf, &pm);
+	int r = open_record(n, id, &sf, &pm, &m, &nm);
 
 	if (r < 0)
 		return r;
-	r = portmap_mappings(&pm, id, &m, &nm);
-	if (r == 0 && nm) {
+	if (nm) {
 		r = open_nft(n);
 		if (r == 0)
 			r = netns_nft_del(n->nft, m, nm);

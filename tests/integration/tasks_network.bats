@@ -416,4 +416,6 @@ for _ in range(40):
 	run -0 ip -n "$NS" -o link show type veth
 	[ "$output" = "$(ip -n "$NS" -o link show type veth | grep -w vh)" ]
 	[ "$(hnet net ls | awk '$1 == "map"' | wc -l)" = 0 ]
+	# every release went cleanly
+	run ! grep -E "removing its (network|host port mappings)|network bindings cannot be read|task networks:" "$DAEMON_LOG"
 }
