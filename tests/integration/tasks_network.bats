@@ -142,11 +142,19 @@ print("%012x" % (h & 0xffffffffffff))')
 	[ "$output" = hello-berth ]
 	run -0 in_host curl -sS -m 3 "http://192.0.2.1:$hp/"
 	[ "$output" = hello-berth ]
-	# hairpin: from another task's namespace to the host port
-	reg sleeper "[$(cdef s 'sleep 300')]" '{"networkMode": "bridge"}'
-	other=$(run_running sleeper)
-	run -0 nsenter --net="$RUN_DIR/netns/$(task_id "$other")" curl -sS -m 3 "http://192.0.2.1:$hp/"
-	[ "$output" = hello-berth ]
+	# hairpin: another task's container asks the host port (busybox nc; the
+	# reply must come back through the same DNAT, so the bridge address
+	# stands in for the asking task)
+	reg client "[$(cdef c 'sleep 300')]" '{"networkMode": "bridge"}'
+	cmd="printf 'GET /cgi-bin/peer HTTP/1.0\r\n\r\n' | nc 192.0.2.1 $hp > /tmp/out; sleep 300"
+	other=$(api RunTask "$(jq -nc --arg c "$cmd" '{taskDefinition: "client", overrides: {containerOverrides: [{name: "c", command: [$c]}]}}')" |
+		jq -er '.tasks[0].taskArn')
+	wait_status "$other" RUNNING
+	out=$(rootfs_of "$other" c)/tmp/out
+	for _ in $(seq 100); do grep -q '^peer=' "$out" 2>/dev/null && break; sleep 0.1; done
+	run -0 grep '^peer=' "$out"
+	[[ $output =~ ^peer=(\[::ffff:)?10\.213\.0\.1\]?$ ]]
+	# and task to task at the task's own address
 	run -0 nsenter --net="$RUN_DIR/netns/$(task_id "$other")" curl -sS -m 3 "http://$addr/"
 	[ "$output" = hello-berth ]
 
