@@ -601,7 +601,14 @@ static int start_work(struct atask *t, struct img_store *img, const cJSON *task,
 	if (r < 0)
 		return r;
 	r = shim_spawn(t->a->berth_path, dir);
-	return r < 0 ? err_set(e, r, "CannotStartContainerError: starting the task's shim") : 0;
+	if (r < 0) {
+		char why[512];
+
+		read_note(t, SHIM_START_ERROR, why, sizeof(why), true);
+		return why[0] ? err_setx(e, r, "CannotStartContainerError: %s", why)
+			      : err_set(e, r, "CannotStartContainerError: starting the task's shim");
+	}
+	return 0;
 }
 
 /* Pulls, mounts and shim_spawn() may take long: a helper process does them,
