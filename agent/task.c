@@ -460,6 +460,7 @@ static int write_spec(struct atask *t, const cJSON *task, const cJSON *td,
 		.task = task, .taskdef = td, .task_id = t->id, .cluster = t->cluster,
 		.state_dir = sdir, .containers = ci,
 		.cgroup_enforce = config_get_bool(t->a->cfg, CFG_CGROUP_ENFORCE),
+		.cgroup_parent = config_get(t->a->cfg, CFG_CGROUP_PARENT),
 		.pids_limit = config_get(t->a->cfg, CFG_TASK_PIDS_LIMIT)
 			      ? (int64_t)config_get_u64(t->a->cfg, CFG_TASK_PIDS_LIMIT) : 0,
 		.stop_timeout_sec = t->a->stop_timeout_usec / 1000000,

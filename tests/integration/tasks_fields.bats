@@ -221,5 +221,5 @@ reg_err() {
 	for ((i = 0; i < 300; i++)); do [ -d "$RUN_DIR/tasks/$id" ] || break; sleep 0.1; done
 	[ ! -d "$RUN_DIR/tasks/$id" ]
 	run ! grep -q "$id" /proc/self/mountinfo
-	[ ! -d "$cg2/berth/tasks/$id" ]
+	[ ! -d "$cg2/${BERTH_CGROUP_PARENT:-berth}/tasks/$id" ]
 }
