@@ -40,8 +40,9 @@ struct cg_host {
 int cg_parse_mountinfo(const char *text, struct cg_host *ret);
 /* Pure: sets has_cpu/has_memory/has_pids from a cgroup.controllers line. */
 void cg_parse_controllers(const char *text, struct cg_host *ret);
-/* Reads /proc/self/mountinfo (or MOUNTINFO when not NULL, for tests) and the
- * root's cgroup.controllers.  -ENOENT when no cgroup2 is mounted. */
+/* Reads /proc/self/mountinfo (once per process; or MOUNTINFO when not NULL,
+ * for tests) and the root's cgroup.controllers (each time).  -ENOENT when no
+ * cgroup2 is mounted. */
 int cg_host_probe(const char *mountinfo, struct cg_host *ret);
 
 /* Limits for one cgroup.  A zero field means "leave the kernel default". */

@@ -148,18 +148,44 @@ void cg_parse_controllers(const char *text, struct cg_host *ret)
 	}
 }
 
-int cg_host_probe(const char *mountinfo, struct cg_host *ret)
+static int probe_mounts(const char *mountinfo, struct cg_host *ret)
 {
 	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int fd = -1;
-	struct cg_host h;
-	char ctl[512];
 	int r;
 
 	r = read_file_alloc(mountinfo ? mountinfo : "/proc/self/mountinfo", 4 << 20, &text, NULL);
 	if (r < 0)
 		return r;
-	r = cg_parse_mountinfo(text, &h);
+	return cg_parse_mountinfo(text, ret);
+}
+
+/* Where cgroup2 and the v1 cpu/memory hierarchies are mounted does not
+ * change under a running berth: /proc/self/mountinfo is read once per
+ * process (a shim probes for itself, its task and each container). */
+static int probe_mounts_cached(struct cg_host *ret)
+{
+	static struct cg_host cached;
+	static bool known;
+	int r;
+
+	if (!known) {
+		r = probe_mounts(NULL, &cached);
+		if (r < 0)
+			return r;
+		known = true;
+	}
+	*ret = cached;
+	return 0;
+}
+
+int cg_host_probe(const char *mountinfo, struct cg_host *ret)
+{
+	_cleanup_close_ int fd = -1;
+	struct cg_host h;
+	char ctl[512];
+	int r;
+
+	r = mountinfo ? probe_mounts(mountinfo, &h) : probe_mounts_cached(&h);
 	if (r < 0)
 		return r;
 	fd = open(h.mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
