@@ -75,9 +75,14 @@ int rule_depends_cycle(struct td *t);
 int rule_volumes(struct td *t);
 int rule_mount_points(struct td *t);
 int rule_volumes_from(struct td *t);
+int rule_volumes_from_cycle(struct td *t);
 int rule_health_check(struct td *t);
 int rule_ulimits(struct td *t);
 int rule_linux_parameters(struct td *t);
 int rule_placement(struct td *t);
 int rule_restart_policy(struct td *t);
 int rule_timeouts(struct td *t);
+/* taskdef_rules_fields.c */
+int rule_dns(struct td *t);
+int rule_system_controls(struct td *t);
+int rule_devices(struct td *t);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "lib/err.h"
+#include "runtime/dnsfiles.h"
 #include "runtime/spec.h"
 
 #define SHIM_MAX_CONTAINERS 10      /* ECS: containers per task definition */
@@ -50,6 +51,12 @@ struct shim_log_spec {
 	enum shim_syslog_format format;
 };
 
+/* linuxParameters.devices: permissions as Docker's "rwm" */
+struct shim_device {
+	char *host_path, *container_path;
+	bool read, write, mknod;
+};
+
 struct shim_ctr_spec {
 	char *name;
 	struct rt_spec rt;          /* rootfs, argv, env...: in the task's allocations */
@@ -60,6 +67,14 @@ struct shim_ctr_spec {
 	int64_t stop_timeout;       /* seconds; -1 = the task's default */
 	struct shim_health_spec *health;
 	struct shim_log_spec log;
+	/* /etc/resolv.conf and /etc/hosts (runtime/dnsfiles.h) */
+	char **dns_servers, **dns_search;
+	size_t n_dns_servers, n_dns_search;
+	struct dns_extra_host *extra_hosts;
+	size_t n_extra_hosts;
+	struct shim_device *devices;
+	size_t n_devices;
+	char *tmpfs_json;           /* linuxParameters.tmpfs, JSON text for volumes/; NULL = none */
 };
 
 struct shim_task {
@@ -69,10 +84,12 @@ struct shim_task {
 	enum shim_net_mode net;
 	enum shim_ns_mode pid_mode, ipc_mode;
 	uint32_t stop_timeout_default;
+	char **addrs;               /* the task's own addresses (bridge, awsvpc); NULL = none */
 	struct shim_ctr_spec ctrs[SHIM_MAX_CONTAINERS];
 	size_t n_ctrs;
 	size_t order[SHIM_MAX_CONTAINERS];  /* a start order honouring dependsOn */
 	char cgroup_parent_task[512];       /* "<cgroupParent>/<taskId>": the containers' parent */
+	struct shim_vol *vol;               /* spec.json "volumes" (shim_volumes.c); NULL = none */
 	void **owned;                       /* every string and array above, freed at release */
 	size_t n_owned, cap_owned;
 };
@@ -82,10 +99,19 @@ struct shim_task {
  * released and E says what is wrong. */
 int shim_spec_parse(const char *text, size_t len, struct shim_task *ret, struct err *e);
 void shim_task_release(struct shim_task *t);
+/* shim_volumes.c: spec.json's "volumes" object (volumes/taskjson.c) into
+ * T->vol, checked; absent or null = none.  Freed by shim_task_release. */
+struct cJSON;
+int shim_vol_parse(struct shim_task *t, const struct cJSON *obj, struct err *e);
+void shim_vol_free(struct shim_task *t);
 /* Pure: a start order of T's containers (ORDER[i] = container index) in
  * which every container comes after those it depends on; -ELOOP with the
  * names of a cycle in E. */
 int shim_deps_order(const struct shim_task *t, size_t *order, struct err *e);
+/* Pure: container NAME's linuxParameters.tmpfs list (JSON text) as the
+ * volumes/ spec of a one-container task definition (runtime/shim_fields.c). */
+struct vol_spec;
+int shim_tmpfs_spec(const char *name, const char *tmpfs_json, struct vol_spec *ret, struct err *e);
 /* Pure: "10m" / "1k" / "5g" / "1024" -> bytes (Docker's max-size units). */
 int shim_parse_size(const char *s, uint64_t *ret);
 
