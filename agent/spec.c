@@ -177,7 +177,7 @@ int spec_build(const struct spec_in *in, cJSON **ret)
 	    !add(s, "cgroupParent", cJSON_CreateString(CGROUP_PARENT)) ||
 	    !add(s, "cgroupEnforce", cJSON_CreateBool(in->cgroup_enforce)) ||
 	    !add(s, "networkMode", cJSON_CreateString(str(in->taskdef, "networkMode")
-						      ? str(in->taskdef, "networkMode") : "none")) ||
+						      ? str(in->taskdef, "networkMode") : "bridge")) ||
 	    !add(s, "pidMode", mode_or_null(in->taskdef, "pidMode")) ||
 	    !add(s, "ipcMode", mode_or_null(in->taskdef, "ipcMode")) ||
 	    !add(s, "stopTimeoutDefault", cJSON_CreateNumber((double)in->stop_timeout_sec)))
@@ -185,6 +185,8 @@ int spec_build(const struct spec_in *in, cJSON **ret)
 	if ((v = task_number(in->taskdef, "cpu")) && !add(s, "cpu", v))
 		return -ENOMEM;
 	if ((v = task_number(in->taskdef, "memory")) && !add(s, "memory", v))
+		return -ENOMEM;
+	if (in->netns_path && !add(s, "netnsPath", cJSON_CreateString(in->netns_path)))
 		return -ENOMEM;
 	if (in->pids_limit > 0 && !add(s, "pidsLimit", cJSON_CreateNumber((double)in->pids_limit)))
 		return -ENOMEM;

@@ -26,7 +26,8 @@
 
 enum shim_cond { SHIM_COND_START, SHIM_COND_COMPLETE, SHIM_COND_SUCCESS, SHIM_COND_HEALTHY };
 enum shim_ns_mode { SHIM_NS_PRIVATE, SHIM_NS_TASK, SHIM_NS_HOST, SHIM_NS_NONE };
-enum shim_net_mode { SHIM_NET_NONE, SHIM_NET_HOST };
+/* JOIN: bridge/awsvpc, the agent made the namespace (netnsPath). */
+enum shim_net_mode { SHIM_NET_NONE, SHIM_NET_HOST, SHIM_NET_JOIN };
 enum shim_log_driver { SHIM_LOG_JSON_FILE, SHIM_LOG_NONE, SHIM_LOG_SYSLOG };
 /* Docker's syslog-format: "" is the local-socket form without hostname. */
 enum shim_syslog_format { SHIM_SYSLOG_LOCAL, SHIM_SYSLOG_RFC3164, SHIM_SYSLOG_RFC5424 };
@@ -79,6 +80,7 @@ struct shim_ctr_spec {
 
 struct shim_task {
 	char *task_arn, *task_id, *state_dir, *cgroup_parent, *shim_cgroup;
+	char *netns_path;                   /* SHIM_NET_JOIN: the pinned nsfs file */
 	bool cgroup_enforce;
 	uint64_t cpu, memory, pids_limit;   /* 0 = none */
 	enum shim_net_mode net;

@@ -814,9 +814,24 @@ int shim_deps_order(const struct shim_task *t, size_t *order, struct err *e)
 	return 0;
 }
 
+/* bridge and awsvpc tasks join the namespace the agent made for them. */
+static int parse_netns_path(struct shim_task *t, const cJSON *o, bool join, struct err *e)
+{
+	int r = get_str(t, o, "spec", "netnsPath", &t->netns_path, e);
+
+	if (r < 0)
+		return r;
+	if (join && (!t->netns_path || !abs_path_ok(t->netns_path)))
+		return err_setx(e, -EINVAL, "spec: networkMode bridge and awsvpc need 'netnsPath', "
+				"an absolute path");
+	if (!join && t->netns_path)
+		return err_setx(e, -EINVAL, "spec: 'netnsPath' is only for networkMode bridge and awsvpc");
+	return 0;
+}
+
 static int parse_task_fields(struct shim_task *t, const cJSON *o, struct err *e)
 {
-	static const char *const nets[] = { "none", "host" };
+	static const char *const nets[] = { "none", "host", "bridge", "awsvpc" };
 	static const char *const ns_modes[] = { NULL, "task", "host", "none" };
 	int net, pid, ipc, r;
 	size_t n_addrs;
@@ -855,7 +870,10 @@ static int parse_task_fields(struct shim_task *t, const cJSON *o, struct err *e)
 	r = get_checked_strv(t, o, "spec", "addresses", 8, netname_ip_valid, &t->addrs, &n_addrs, e);
 	if (r < 0)
 		return r;
-	t->net = (enum shim_net_mode)net;
+	r = parse_netns_path(t, o, net >= 2, e);
+	if (r < 0)
+		return r;
+	t->net = net >= 2 ? SHIM_NET_JOIN : (enum shim_net_mode)net;
 	t->pid_mode = (enum shim_ns_mode)pid;
 	t->ipc_mode = (enum shim_ns_mode)ipc;
 	return 0;
