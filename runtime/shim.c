@@ -550,18 +550,17 @@ static int cmd_shim(int argc, char **argv)
 
 BERTH_COMMAND(shim, "shim", cmd_shim, "run a task's containers (started by the agent)");
 
-/* A lean build of the shim next to BERTH_PATH, when there is one: the full
- * binary's ~50 libraries cost each shim ~1.8 MB of private relocations;
- * `berth-shim` (lib runtime cgroup policy + cli/main.o; libseccomp, libcap,
- * libcjson only) costs ~0.3 MB. */
+/* The lean `berth` at BERTH_PATH/../berth (cli/lean.h), when there is one:
+ * the full binary's ~50 libraries cost each shim ~1.8 MB of private
+ * relocations; the lean one (libseccomp, libcap, libcjson only) ~0.3 MB. */
 static void lean_path(const char *berth_path, char *buf, size_t size)
 {
 	const char *slash = strrchr(berth_path, '/');
 
 	buf[0] = '\0';
-	if (!slash || (size_t)(slash - berth_path) + sizeof("/berth-shim") > size)
+	if (!slash || (size_t)(slash - berth_path) + sizeof("/../berth") > size)
 		return;
-	snprintf(buf, size, "%.*s/berth-shim", (int)(slash - berth_path), berth_path);
+	snprintf(buf, size, "%.*s/../berth", (int)(slash - berth_path), berth_path);
 	if (access(buf, X_OK) < 0)
 		buf[0] = '\0';
 }
