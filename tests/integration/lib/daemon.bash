@@ -54,7 +54,7 @@ daemon_setup() {
 _daemon_env() {
 	local v
 	printf '%s\n' "PATH=$PATH"
-	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS BERTH_CGROUP_PARENT; do
 		[ -n "${!v:-}" ] && printf '%s\n' "$v=${!v}"
 	done
 	return 0
