@@ -1,7 +1,8 @@
 /* runtime/shim_int.h - the shim's pieces (runtime/shim*.c); the contract
  * with the agent is runtime/shim.h.
  *
- *   shim_spec.c    spec.json -> struct shim_task (pure), dependsOn order
+ *   shim_spec*.c   spec.json -> struct shim_task (pure), dependsOn order
+ *                  (their shared getters: shim_spec_int.h)
  *   shim_log.c     log drivers: json-file (rotation), none, syslog
  *   shim_json.c    a small growable buffer and JSON string escaping
  *   shim_status.c  status.json and the socket's answers
