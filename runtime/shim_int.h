@@ -23,6 +23,9 @@
 
 #define SHIM_MAX_CONTAINERS 10      /* ECS: containers per task definition */
 #define SHIM_SPEC_MAX (1u << 20)    /* spec.json larger than this is refused */
+/* stateDir is shorter than this, so every path the shim makes below it
+ * (logs/<container>.log.N) fits PATH_MAX: never cut into another one. */
+#define SHIM_STATE_DIR_MAX 2048
 #define SHIM_DEFAULT_SHIM_CGROUP "berth/shims"
 
 enum shim_cond { SHIM_COND_START, SHIM_COND_COMPLETE, SHIM_COND_SUCCESS, SHIM_COND_HEALTHY };

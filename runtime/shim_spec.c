@@ -490,8 +490,10 @@ static int parse_task_fields(struct shim_task *t, const cJSON *o, struct err *e)
 		return r;
 	if (!t->task_id || !shim_name_ok(t->task_id, 64, false))
 		return err_setx(e, -EINVAL, "spec: 'taskId' must be 1-64 of [A-Za-z0-9_-]");
-	if (!t->state_dir || !shim_abs_path_ok(t->state_dir))
-		return err_setx(e, -EINVAL, "spec: 'stateDir' must be an absolute path");
+	if (!t->state_dir || !shim_abs_path_ok(t->state_dir) ||
+	    strlen(t->state_dir) >= SHIM_STATE_DIR_MAX)
+		return err_setx(e, -EINVAL, "spec: 'stateDir' must be an absolute path shorter than %d",
+				SHIM_STATE_DIR_MAX);
 	if (!t->cgroup_parent)
 		t->cgroup_parent = shim_own_str(t, "berth/tasks");
 	if (!t->shim_cgroup)

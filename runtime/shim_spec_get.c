@@ -86,7 +86,9 @@ int shim_get_u64(const cJSON *o, const char *what, const char *key, uint64_t min
 	if (!v)
 		return 0;
 	d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-	if (!(d >= (double)min && d <= (double)max) || d != floor(d))
+	/* Compared as integers: MAX as a double may round up (INT64_MAX
+	 * becomes 2^63), and (uint64_t)d is defined only below 2^64. */
+	if (!(d >= 0 && d < 0x1p64) || d != floor(d) || (uint64_t)d < min || (uint64_t)d > max)
 		return err_setx(e, -EINVAL, "%s: '%s' must be a whole number from %" PRIu64 " to %" PRIu64,
 				what, key, min, max);
 	*ret = (uint64_t)d;
