@@ -174,9 +174,10 @@ int rm_rf_at(int parentfd, const char *name, unsigned flags)
 	}
 	if (flags & RMTREE_SAME_MOUNT) {
 		r = fstat(parentfd, &parent) < 0 ? -errno : 0;
-		w.dev = parent.st_dev;
-		if (r == 0)
+		if (r == 0) {
+			w.dev = parent.st_dev;
 			r = check_mount(&w, parentfd, name);
+		}
 		if (r < 0) {
 			close(fd);
 			return r;
