@@ -563,11 +563,16 @@ static int check_linux_parameters(struct td *t, const cJSON *c, const cJSON *lp)
 					       "capabilities.%s.", cname(c), it->valuestring,
 					       cap_lists[i]);
 	cJSON_ArrayForEach(it, get(lp, "devices")) {
-		const char *cp = get_str(it, "containerPath");
+		const char *hp = get_str(it, "hostPath"), *cp = get_str(it, "containerPath");
 
-		if (!is_abs_path(get_str(it, "hostPath")) || (cp && !is_abs_path(cp)))
+		if (!is_abs_path(hp) || (cp && !is_abs_path(cp)))
 			return err_api(t->e, EXC, "Invalid setting for container '%s'. Device paths "
 				       "must be absolute.", cname(c));
+		/* The runtime refuses these too: refused here, not at launch. */
+		if (has_dotdot(hp) || has_dotdot(cp))
+			return err_api(t->e, EXC, "Invalid setting for container '%s'. Device path "
+				       "'%.64s' must not contain '..' components.", cname(c),
+				       has_dotdot(hp) ? hp : cp);
 	}
 	cJSON_ArrayForEach(it, get(lp, "tmpfs")) {
 		if (!is_abs_path(get_str(it, "containerPath")))

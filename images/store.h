@@ -100,5 +100,5 @@ int img_name_unescape(const char *esc, char *buf, size_t size);
 
 /* Removes DIRFD/NAME and everything below it (never following symlinks),
  * at any depth with a bounded number of open descriptors; stops at the
- * first error and returns it. */
+ * first error and returns it.  lib/rmtree.h's rm_rf_at without flags. */
 int img_rm_rf_at(int dirfd, const char *name);

@@ -1,7 +1,8 @@
 /* runtime/shim_int.h - the shim's pieces (runtime/shim*.c); the contract
  * with the agent is runtime/shim.h.
  *
- *   shim_spec.c    spec.json -> struct shim_task (pure), dependsOn order
+ *   shim_spec*.c   spec.json -> struct shim_task (pure), dependsOn order
+ *                  (their shared getters: shim_spec_int.h)
  *   shim_log.c     log drivers: json-file (rotation), none, syslog
  *   shim_json.c    a small growable buffer and JSON string escaping
  *   shim_status.c  status.json and the socket's answers
@@ -22,6 +23,9 @@
 
 #define SHIM_MAX_CONTAINERS 10      /* ECS: containers per task definition */
 #define SHIM_SPEC_MAX (1u << 20)    /* spec.json larger than this is refused */
+/* stateDir is shorter than this, so every path the shim makes below it
+ * (logs/<container>.log.N) fits PATH_MAX: never cut into another one. */
+#define SHIM_STATE_DIR_MAX 2048
 #define SHIM_DEFAULT_SHIM_CGROUP "berth/shims"
 
 enum shim_cond { SHIM_COND_START, SHIM_COND_COMPLETE, SHIM_COND_SUCCESS, SHIM_COND_HEALTHY };

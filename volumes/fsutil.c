@@ -1,4 +1,4 @@
-/* volumes/fsutil.c - users files, atomic writes, safe removal: the
+/* volumes/fsutil.c - users files, atomic writes, mkdir -p: the
  * filesystem chores of the volume store and task volumes. */
 #include <dirent.h>
 #include <errno.h>
@@ -153,82 +153,6 @@ void vol_strv_free(char **v)
 	for (size_t i = 0; v && v[i]; i++)
 		free(v[i]);
 	free(v);
-}
-
-int vol_is_mountpoint(int dirfd, const char *name)
-{
-	struct statx sx;
-
-	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) < 0)
-		return -errno;
-	if (!(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
-		return -EOPNOTSUPP;
-	return !!(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
-}
-
-static int rm_children(int fd, dev_t dev)
-{
-	DIR *d = fdopendir(fd);
-	struct dirent *de;
-	int r = 0;
-
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while (r == 0 && (errno = 0, de = readdir(d))) {
-		struct stat st;
-		int cfd;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = -errno;
-			break;
-		}
-		if (st.st_dev != dev || vol_is_mountpoint(dirfd(d), de->d_name) == 1) {
-			r = -EBUSY;
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (cfd < 0) {
-				r = -errno;
-				break;
-			}
-			r = rm_children(cfd, dev);
-			if (r == 0 && unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0)
-				r = -errno;
-		} else if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
-			r = -errno;
-		}
-	}
-	if (r == 0 && errno)
-		r = -errno;
-	closedir(d);
-	return r;
-}
-
-int vol_rm_rf_at(int dirfd, const char *name)
-{
-	struct stat st, parent;
-	int fd, r;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
-	if (fstat(dirfd, &parent) < 0)
-		return -errno;
-	if (st.st_dev != parent.st_dev || vol_is_mountpoint(dirfd, name) == 1)
-		return -EBUSY;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = rm_children(fd, st.st_dev);
-	if (r < 0)
-		return r;
-	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
 }
 
 int vol_mkdir_p(const char *path, mode_t mode)

@@ -14,13 +14,10 @@ int vol_users_add(int dirfd, const char *user);
 /* *ret_left (may be NULL) = how many users remain. */
 int vol_users_remove(int dirfd, const char *user, size_t *ret_left);
 
-/* 1 if DIRFD/NAME is the root of a mount, 0 if not, or -errno. */
-int vol_is_mountpoint(int dirfd, const char *name);
 /* Writes BUF to DIRFD/NAME via a temporary file and rename(2). */
 int vol_write_atomic(int dirfd, const char *name, const char *buf, size_t len);
-/* Removes DIRFD/NAME recursively without following symlinks and without
- * entering other filesystems (-EBUSY if something is mounted below). */
-int vol_rm_rf_at(int dirfd, const char *name);
+/* Mount points: mount_root_at(); removal: rm_rf_at(..., RMTREE_SAME_MOUNT)
+ * (lib/rmtree.h), never entering what is mounted below. */
 /* mkdir -p with MODE for an absolute trusted PATH. */
 int vol_mkdir_p(const char *path, mode_t mode);
 

@@ -16,6 +16,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
+#include "lib/rmtree.h"
 #include "volumes/internal.h"
 
 #define META_MAX (64 * 1024)
@@ -204,7 +205,7 @@ static int create_locked(struct vol_store *s, const char *name, const struct vol
 		goto undo;
 	return 0;
 undo:
-	(void)vol_rm_rf_at(s->dirfd, name);
+	(void)rm_rf_at(s->dirfd, name, RMTREE_SAME_MOUNT);
 	return r;
 }
 
@@ -322,7 +323,7 @@ static int acquire_locked(struct vol_store *s, const struct vol_cfg *c, const ch
 	if (r < 0)
 		return r;
 	if (opt(meta, "type")) {
-		mounted = vol_is_mountpoint(vfd, "_data");
+		mounted = mount_root_at(vfd, "_data");
 		r = mounted < 0 ? mounted
 		    : mounted   ? 0
 				: vol_driver_mount(c, opt(meta, "type"), opt(meta, "device"),
@@ -347,7 +348,7 @@ static int unmount_unused(struct vol_store *s, int vfd, const char *name)
 {
 	char path[PATH_MAX];
 
-	if (vol_is_mountpoint(vfd, "_data") != 1)
+	if (mount_root_at(vfd, "_data") != 1)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s/_data", s->path, name);
 	/* Detach: copies in container namespaces are theirs to drop. */
@@ -392,7 +393,7 @@ static int remove_locked(struct vol_store *s, const char *name)
 	r = unmount_unused(s, vfd, name);
 	if (r < 0)
 		return r;
-	return vol_rm_rf_at(s->dirfd, name);
+	return rm_rf_at(s->dirfd, name, RMTREE_SAME_MOUNT);
 }
 
 int vol_store_remove(struct vol_store *s, const char *name)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "lib/rmtree.h"
 #include "volumes/internal.h"
 
 static void cJSON_Deletep(cJSON **j) { cJSON_Delete(*j); }
@@ -363,7 +364,7 @@ static int efs_acquire(struct vol_task *t, const char *id, const cJSON *fs, int 
 	if ((r = vol_users_add(dfd, t->id)) < 0)
 		return r;
 	strncat(path, "/mnt", sizeof(path) - strlen(path) - 1);
-	mounted = vol_is_mountpoint(dfd, "mnt");
+	mounted = mount_root_at(dfd, "mnt");
 	r = mounted < 0 ? mounted
 	    : mounted   ? 0
 			: vol_fs_mount(json_str(fs, "type"), json_str(fs, "device"),
@@ -393,7 +394,7 @@ static int efs_release(struct vol_task *t, const char *id)
 		return errno == ENOENT ? 0 : -errno;
 	if ((r = vol_users_remove(dfd, t->id, &left)) < 0 || left)
 		return r;
-	if (vol_is_mountpoint(dfd, "mnt") != 1)
+	if (mount_root_at(dfd, "mnt") != 1)
 		return 0;
 	strncat(path, "/mnt", sizeof(path) - strlen(path) - 1);
 	return umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
@@ -570,7 +571,7 @@ int vol_task_cleanup(const struct vol_cfg *c, const char *id, struct err *e)
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : err_set(e, -errno, "open '%s'", path);
-	r = vol_rm_rf_at(fd, "volumes");
+	r = rm_rf_at(fd, "volumes", RMTREE_SAME_MOUNT);
 	if (r == -EBUSY)
 		return err_setx(e, r, "remove task volumes under '%s': something is still mounted there",
 				path);

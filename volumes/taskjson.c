@@ -11,6 +11,7 @@
  * takes those from the container's own spec fields. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "lib/cleanup.h"
@@ -119,6 +120,7 @@ int vol_task_json_parse(const cJSON *obj, struct vol_cfg *ret_cfg, struct vol_sp
 {
 	const char *state, *roots, *fs;
 	const cJSON *match = get(obj, "matchFullConfig");
+	char norm[PATH_MAX];
 	int r;
 
 	if (!cJSON_IsObject(obj))
@@ -129,6 +131,9 @@ int vol_task_json_parse(const cJSON *obj, struct vol_cfg *ret_cfg, struct vol_sp
 		return r;
 	if (!state)
 		return err_setx(e, -EINVAL, "volumes: 'stateDir' is required");
+	/* Every volume path is made below it: no ".." out of it. */
+	if (vol_path_normalise(state, norm, sizeof(norm)) < 0)
+		return err_setx(e, -EINVAL, "volumes: 'stateDir' must be an absolute path without '..'");
 	if (match && !cJSON_IsBool(match))
 		return err_setx(e, -EINVAL, "volumes: 'matchFullConfig' must be true or false");
 	r = vol_cfg_from(state, roots, cJSON_IsTrue(match) ? "true" : "false", fs, ret_cfg, e);

@@ -204,6 +204,9 @@ static void test_hostile(void **state)
 		{ "{" TOP ",\"containers\":[" C("a", ",\"logConfiguration\":{\"options\":{\"max-file\":7}}") "]}", "string" },
 		{ "{" TOP ",\"containers\":[" C("a", ",\"logConfiguration\":{\"logDriver\":\"syslog\",\"options\":{\"syslog-address\":\"tcp://1.2.3.4:514\"}}") "]}", "syslog-address" },
 		{ "{" TOP ",\"containers\":[" C("a", ",\"ulimits\":[{\"name\":\"nofile\"}]") "]}", "softLimit" },
+		/* 2^63: one past INT64_MAX, equal to it as a double */
+		{ "{" TOP ",\"containers\":[" C("a", ",\"ulimits\":[{\"name\":\"nofile\",\"softLimit\":9223372036854775808,\"hardLimit\":1}]") "]}", "'softLimit'" },
+		{ "{" TOP ",\"containers\":[" C("a", ",\"ulimits\":[{\"name\":\"nofile\",\"softLimit\":1,\"hardLimit\":1e19}]") "]}", "'hardLimit'" },
 		{ "{" TOP ",\"containers\":[" C("a", ",\"ulimits\":[{\"name\":\"bogus\",\"softLimit\":1,\"hardLimit\":1}]") "]}", "ulimits" },
 		{ "{" TOP ",\"containers\":[" C("a", ",\"hostname\":\"a b\"") "]}", "hostname" },
 		{ "{" TOP ",\"networkMode\":\"bridge\",\"containers\":[" C("a", "") "]}", "netnsPath" },
@@ -229,6 +232,29 @@ static void test_hostile(void **state)
 			fail_msg("spec %zu: r=%d msg '%s', want '%s'", i, r, e.msg, bad[i].msg);
 		assert_null(t.owned); /* released */
 	}
+}
+
+/* A stateDir longer than the shim's paths under it hold (logs/<name>.log.N)
+ * is refused, not cut short into another directory. */
+static void test_long_state_dir(void **state)
+{
+	char dir[SHIM_STATE_DIR_MAX + 2], spec[SHIM_STATE_DIR_MAX + 256];
+	struct err e = ERR_INIT;
+	struct shim_task t;
+
+	(void)state;
+	memset(dir, 'a', sizeof(dir) - 1);
+	dir[0] = '/';
+	dir[SHIM_STATE_DIR_MAX] = '\0';        /* one too long */
+	snprintf(spec, sizeof(spec), "{\"taskId\":\"t1\",\"stateDir\":\"%s\",\"containers\":[" C("a", "") "]}", dir);
+	assert_int_equal(parse(spec, &t, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "stateDir"));
+	assert_null(t.owned);
+	dir[SHIM_STATE_DIR_MAX - 1] = '\0';    /* the longest accepted */
+	snprintf(spec, sizeof(spec), "{\"taskId\":\"t1\",\"stateDir\":\"%s\",\"containers\":[" C("a", "") "]}", dir);
+	assert_int_equal(parse(spec, &t, &e), 0);
+	assert_int_equal(strlen(t.state_dir), SHIM_STATE_DIR_MAX - 1);
+	shim_task_release(&t);
 }
 
 /* Random bytes and truncations of a valid spec: no crash, no leak. */
@@ -318,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_netns_join),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_long_state_dir),
 		cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_order_and_cycles),
 		cmocka_unit_test(test_sizes),

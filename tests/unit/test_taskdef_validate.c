@@ -169,6 +169,8 @@ static const struct tcase cases[] = {
 	{ TD(C1 ",'ulimits':[{'name':'files','softLimit':1,'hardLimit':5}]}"), "Invalid value for parameter containerDefinitions[0].ulimits[0].name" },
 	{ TD(C1 ",'linuxParameters':{'capabilities':{'add':['CAP_SYS_ADMIN']}}}"), "Unknown capability 'CAP_SYS_ADMIN'" },
 	{ TD(C1 ",'linuxParameters':{'devices':[{'hostPath':'dev/null'}]}}"), "Device paths must be absolute" },
+	{ TD(C1 ",'linuxParameters':{'devices':[{'hostPath':'/dev/../etc/shadow'}]}}"), "Device path '/dev/../etc/shadow' must not contain '..'" },
+	{ TD(C1 ",'linuxParameters':{'devices':[{'hostPath':'/dev/null','containerPath':'/dev/..'}]}}"), "Device path '/dev/..' must not contain '..'" },
 	{ TD(C1 ",'linuxParameters':{'tmpfs':[{'containerPath':'/t','size':0}]}}"), "tmpfs size must be greater than 0" },
 	{ TD(C1 ",'linuxParameters':{'swappiness':101}}"), "swappiness must be between 0 and 100" },
 	/* hostname, dns, extraHosts, systemControls, devices (taskdef_rules_fields.c) */

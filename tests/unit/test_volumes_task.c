@@ -119,6 +119,9 @@ static void test_json_refused(void **state)
 		"{\"stateDir\":\"/s\",\"taskDefinition\":[]}",
 		"{\"stateDir\":\"/s\",\"taskDefinition\":{\"volumes\":[{\"name\":\"../x\"}]}}",
 		"{\"stateDir\":\"/s\",\"taskDefinition\":{\"volumes\":{}}}",
+		/* the volumes' state below another directory */
+		"{\"stateDir\":\"/var/lib/berth/../../etc\",\"taskDefinition\":{}}",
+		"{\"stateDir\":\"/s/..\",\"taskDefinition\":{}}",
 	};
 
 	(void)state;
