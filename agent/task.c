@@ -574,8 +574,7 @@ static void write_note(const char *dir, const char *name, const char *text)
 }
 
 /* In the start helper: the task's network namespace, images -> rootfs,
- * spec.json, the shim.  0 or -errno
- * with the ECS reason in E. */
+ * spec.json, the shim.  0 or -errno with the ECS reason in E. */
 static int start_work(struct atask *t, struct img_store *img, const cJSON *task,
 		      const cJSON *td, const char *dir, struct err *e)
 {

@@ -542,17 +542,8 @@ int netns_run_dir_prepare(struct netns_host *h)
 
 int netns_task_release(struct netns_host *h, const char *id)
 {
-	char veth[IFNAMSIZ], path[PATH_MAX];
-	int r, first;
+	int first = task_unwire(h, id), r;
 
-	r = netns_task_path(&h->conf, id, path, sizeof(path));
-	if (r < 0)
-		return r;
-	netns_veth_name(id, veth);
-	first = link_del(h->sk, veth);
-	r = nsfs_remove(path);
-	if (first == 0)
-		first = r;
 	r = ipam_release(h->conf.state_dir, h->conf.bridge, id);
 	return first ? first : r;
 }
