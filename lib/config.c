@@ -102,6 +102,8 @@ const struct config_key_def config_keys[_CFG_MAX] = {
 	[CFG_SHARED_VOLUME_MATCH_FULL_CONFIG] = { "BERTH_SHARED_VOLUME_MATCH_FULL_CONFIG",
 		"ECS_SHARED_VOLUME_MATCH_FULL_CONFIG", "false", NULL, CFGT_BOOL, false, 0, 0, NULL,
 		"A shared named volume must match the task's `labels` and `driverOpts` too, not only its name (as ECS)." },
+	[CFG_AGENT_HEARTBEAT_TIMEOUT] = { "BERTH_AGENT_HEARTBEAT_TIMEOUT", NULL, "60", NULL, CFGT_UINT, false, 1,
+		86400, NULL, "Seconds after an agent's last poll or report before its instance shows `agentConnected: false` and gets no placements." },
 };
 
 static void add_warning(struct config *cfg, const char *fmt, ...)
