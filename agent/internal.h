@@ -110,10 +110,16 @@ int agent_net_reconcile(struct agent *a, struct err *e);
 bool agent_net_wanted(const cJSON *td);
 /* The namespace file of ID's network (spec.json netnsPath). */
 int agent_net_path(struct agent *a, const char *id, char *buf, size_t size);
-/* Creates ID's network and host ports, for bridge and awsvpc tasks (host:
- * only the bindings to report; none: nothing).  The task dir must exist.  On failure nothing is left and E
- * has ECS's reason. */
+/* In the daemon: leases ID's address and maps its host ports, for bridge
+ * and awsvpc tasks (host: only the bindings to report; none: nothing), and
+ * records them in network.json.  The task dir must exist.  On failure
+ * nothing is left and E has ECS's reason. */
 int agent_net_setup(struct agent *a, const char *id, const cJSON *td, struct err *e);
+/* In the start helper, after agent_net_setup: creates ID's namespace, veth,
+ * address and routes at the leased address (bridge, awsvpc; others:
+ * nothing).  On failure E has ECS's reason; the lease and ports stay for
+ * agent_net_release, which also removes anything this left. */
+int agent_net_create(struct agent *a, const char *id, const cJSON *td, struct err *e);
 /* ID's own address (bridge, awsvpc) once agent_net_setup made it, "A.B.C.D"
  * into BUF (INET_ADDRSTRLEN); -ENOENT for other tasks. */
 int agent_net_address(struct agent *a, const char *id, char *buf);

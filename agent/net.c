@@ -8,6 +8,14 @@
  * Stopping - or failing to start - releases the elements, the veth, the
  * namespace and the lease in the same pass.
  *
+ * The work is split in two.  In the daemon's loop, where all choices are
+ * made one at a time (agent_net_setup): the lease, the host ports, the
+ * record and the map elements, and network.json.  In the task's start
+ * helper, off the loop (agent_net_create): the namespace, the veth, the
+ * address, the route and lo - the slow netlink part - at the leased
+ * address.  Whatever ends the helper early (an error, kill -9), the
+ * daemon's release after it drops every piece, each an idempotent delete.
+ *
  * The port record (STATE_DIR/netns/ports-<bridge>) is the desired state of
  * the table; on start the agent drops the record entries, leases and
  * namespaces of tasks that no longer run and rebuilds the table from what
@@ -22,6 +30,7 @@
  * networkInterfaces, attachments) is kept as a report fragment in the task
  * dir (network.json) and sent with the task's RUNNING report.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -165,6 +174,10 @@ static int net_up(struct agent_net *n, struct err *e)
 	r = netns_bridge_ensure(n->host);
 	if (r < 0)
 		return err_set(e, r, "set up the bridge '%s'", n->conf.bridge);
+	/* Once here, before start helpers create namespaces side by side. */
+	r = netns_run_dir_prepare(n->host);
+	if (r < 0)
+		return err_set(e, r, "prepare '%s/netns'", n->conf.run_dir);
 	if (!n->mon) {
 		r = netns_nft_monitor_open(netns_nft_portid(n->nft), &n->mon);
 		if (r == 0)
@@ -421,14 +434,32 @@ static int host_bindings(struct agent *a, const char *id, const cJSON *td, const
 	return r < 0 ? err_set(e, r, "ResourceInitializationError: write '%s'", NET_NOTE) : 0;
 }
 
+/* ID's address: a fresh lease, after dropping whatever a start that was
+ * cut short left under ID. */
+static int lease(struct agent *a, const char *id, uint32_t *ret, struct err *e)
+{
+	struct agent_net *n = a->net;
+	char path[PATH_MAX];
+	struct stat st;
+	int r;
+
+	r = netns_task_path(&n->conf, id, path, sizeof(path));
+	if (r < 0)
+		return err_set(e, r, "ResourceInitializationError: the task's network namespace path");
+	if (lstat(path, &st) == 0)
+		agent_net_release(a, id);
+	r = ipam_acquire(n->conf.state_dir, n->conf.bridge, &n->conf.subnet, id, ret);
+	return r < 0 ? err_set(e, r, "ResourceInitializationError: lease the task's address") : 0;
+}
+
 int agent_net_setup(struct agent *a, const char *id, const cJSON *td, struct err *e)
 {
 	struct agent_net *n = a->net;
 	enum net_kind kind = net_kind(td);
 	_cleanup_free_ struct net_req *rq = calloc(1, sizeof(*rq));
 	struct portmap_table pm = { 0 };
-	struct netns_task nt;
 	size_t first = 0;
+	uint32_t addr = 0;
 	int r;
 
 	if (kind == NET_NONE)
@@ -443,16 +474,11 @@ int agent_net_setup(struct agent *a, const char *id, const cJSON *td, struct err
 	r = net_up(n, e);
 	if (r < 0)
 		return err_wrap(e, "ResourceInitializationError");
-	r = netns_task_create(n->host, id, NETNS_MODE_BRIDGE, &nt);
-	if (r == -EEXIST) {     /* a start that was cut short: begin again */
-		agent_net_release(a, id);
-		r = netns_task_create(n->host, id, NETNS_MODE_BRIDGE, &nt);
-	}
-	if (r < 0)
-		return err_set(e, r, "ResourceInitializationError: create the task's network namespace");
-	r = rq->n ? map_ports(n, id, nt.addr, rq, &pm, &first, e) : 0;
+	r = lease(a, id, &addr, e);
+	if (r == 0 && rq->n)
+		r = map_ports(n, id, addr, rq, &pm, &first, e);
 	if (r == 0) {
-		r = make_note(a, id, td, kind, nt.addr, rq, pm.v + first);
+		r = make_note(a, id, td, kind, addr, rq, pm.v + first);
 		if (r < 0)
 			err_set(e, r, "ResourceInitializationError: write '%s'", NET_NOTE);
 	}
@@ -460,6 +486,47 @@ int agent_net_setup(struct agent *a, const char *id, const cJSON *td, struct err
 	if (r < 0)
 		agent_net_release(a, id);
 	return r;
+}
+
+/* Whether ID still holds the lease of ADDR (a restarted daemon drops the
+ * leases of tasks it does not know). */
+static int lease_held(struct agent_net *n, const char *id, uint32_t addr)
+{
+	struct ipam_table t = { 0 };
+	const struct ipam_lease *l;
+	int r = ipam_load(n->conf.state_dir, n->conf.bridge, &t);
+
+	if (r < 0)
+		return r;
+	l = ipam_table_find(&t, id);
+	r = l && l->addr == addr ? 0 : -ESTALE;
+	ipam_release_table(&t);
+	return r;
+}
+
+int agent_net_create(struct agent *a, const char *id, const cJSON *td, struct err *e)
+{
+	struct agent_net *n = a->net;
+	struct netns_host *h = NULL;
+	struct netns_task nt;
+	struct in_addr in;
+	char ip[INET_ADDRSTRLEN];
+	int r;
+
+	if (!agent_net_wanted(td))
+		return 0;
+	r = agent_net_address(a, id, ip);
+	if (r == 0 && inet_pton(AF_INET, ip, &in) != 1)
+		r = -EBADMSG;
+	if (r == 0)
+		r = lease_held(n, id, ntohl(in.s_addr));
+	if (r < 0)
+		return err_set(e, r, "ResourceInitializationError: the task's address lease");
+	r = netns_host_open(&n->conf, &h);
+	if (r == 0)
+		r = netns_task_create_leased(h, id, ntohl(in.s_addr), &nt);
+	netns_host_close(h);
+	return r < 0 ? err_set(e, r, "ResourceInitializationError: create the task's network namespace") : 0;
 }
 
 /* Removes ID's record entries and their map elements. */

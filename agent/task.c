@@ -574,8 +574,8 @@ static void write_note(const char *dir, const char *name, const char *text)
 		(void)write_file_create_at(dfd, name, text, strlen(text), 0600);
 }
 
-/* In the start helper: images -> rootfs, spec.json, the shim.  0 or -errno
- * with the ECS reason in E. */
+/* In the start helper: the task's network namespace, images -> rootfs,
+ * spec.json, the shim.  0 or -errno with the ECS reason in E. */
 static int start_work(struct atask *t, struct img_store *img, const cJSON *task,
 		      const cJSON *td, const char *dir, struct err *e)
 {
@@ -586,6 +586,9 @@ static int start_work(struct atask *t, struct img_store *img, const cJSON *task,
 	int r = 0;
 
 	memset(p, 0, sizeof(p));
+	r = agent_net_create(t->a, t->id, td, e);
+	if (r < 0)
+		return r;
 	cJSON_ArrayForEach(d, defs) {
 		if (n == SPEC_MAX_CONTAINERS)
 			break;
@@ -612,8 +615,8 @@ static int start_work(struct atask *t, struct img_store *img, const cJSON *task,
 	return 0;
 }
 
-/* Pulls, mounts and shim_spawn() may take long: a helper process does them,
- * watched by the loop, so the daemon never waits. */
+/* The network namespace, pulls, mounts and shim_spawn() may take long: a
+ * helper process does them, watched by the loop, so the daemon never waits. */
 static int start_async(struct atask *t, const cJSON *task, const cJSON *td, const char *dir,
 		       struct err *e)
 {
@@ -674,7 +677,7 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 		return;
 	}
 	if (agent_net_address(t->a, t->id, addr) == 0)
-		log_info("task %s: network namespace ready, address %s", t->id, addr);
+		log_info("task %s: address %s leased", t->id, addr);
 	/* The helper first: the PENDING commit's sync overlaps its work.  A
 	 * crash in between is a started task that restore re-adopts. */
 	r = start_async(t, task, td, dir, &e);

@@ -12,6 +12,12 @@
  *	RunTask N tasks back to back (count 10 per call), wait until all are
  *	RUNNING; prints tasks started per second; leaves them running, their
  *	ARNs in ARNFILE.
+ *   tasks_load SOCKET burst N FAMILY ARNFILE probe
+ *	The same, while a second connection sends DescribeClusters back to
+ *	back: its latency p50/p99/max during the burst (the API's
+ *	responsiveness while the agent starts tasks).
+ *   tasks_load SOCKET probe SECONDS
+ *	DescribeClusters back to back for SECONDS (the idle baseline).
  *   tasks_load SOCKET stop ARNFILE
  *	StopTask each, wait until all are STOPPED.
  *
@@ -19,11 +25,14 @@
  * to that much on top.  Never part of the tests.
  */
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
@@ -272,8 +281,59 @@ static int latency(int n, const char *family)
 	return 0;
 }
 
-static int burst(int n, const char *family, const char *arn_file)
+#define PROBE_MAX 200000
+
+/* DescribeClusters back to back on a connection of its own until STOP_FD
+ * is readable (or SECONDS pass, if > 0); prints the latency distribution. */
+static void probe_loop(const char *what, int stop_fd, double seconds)
 {
+	double *v = calloc(PROBE_MAX, sizeof(double)), t_end = mono() + seconds;
+	int n = 0;
+
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	while (n < PROBE_MAX) {
+		struct pollfd p = { .fd = stop_fd, .events = POLLIN };
+		double t0 = mono();
+
+		cJSON_Delete(call("DescribeClusters", "{}"));
+		v[n++] = (mono() - t0) * 1e3;
+		if (seconds > 0 ? mono() >= t_end : poll(&p, 1, 0) != 0)
+			break;
+	}
+	printf("%s (%d calls)\n", what, n);
+	print_dist("  DescribeClusters latency", v, n);
+	free(v);
+}
+
+/* Forks the prober; returns its pid, *ret_stop the pipe end that stops it. */
+static pid_t probe_start(int *ret_stop)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		die("pipe");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		close(p[1]);
+		probe_loop("API during the burst", p[0], 0);
+		fflush(stdout);
+		_exit(0);
+	}
+	close(p[0]);
+	*ret_stop = p[1];
+	return pid;
+}
+
+static int burst(int n, const char *family, const char *arn_file, bool probe)
+{
+	int stop = -1;
+	pid_t prober = probe ? probe_start(&stop) : -1;
 	char **arns = calloc((size_t)n, sizeof(char *));
 	double *server = calloc((size_t)n, sizeof(double));
 	double t0 = mono(), t_sent;
@@ -285,6 +345,10 @@ static int burst(int n, const char *family, const char *arn_file)
 	t_sent = mono() - t0;
 	wait_all(arns, n, "RUNNING", server);
 	t0 = mono() - t0;
+	if (prober > 0) {
+		close(stop);
+		waitpid(prober, NULL, 0);
+	}
 	printf("%d tasks at once (RunTask count 10): all accepted in %.2f s, all RUNNING in %.2f s"
 	       " = %.1f tasks/s\n", n, t_sent, t0, n / t0);
 	print_dist("  RunTask->RUNNING under load (stamps)", server, n);
@@ -325,13 +389,17 @@ int main(int argc, char **argv)
 	sock_path = argv[1];
 	if (strcmp(argv[2], "latency") == 0 && argc == 5)
 		return latency(atoi(argv[3]) > 0 ? atoi(argv[3]) : 1, argv[4]);
-	if (strcmp(argv[2], "burst") == 0 && argc == 6 && atoi(argv[3]) > 0 &&
+	if (strcmp(argv[2], "burst") == 0 && (argc == 6 || argc == 7) && atoi(argv[3]) > 0 &&
 	    atoi(argv[3]) <= MAX_TASKS)
-		return burst(atoi(argv[3]), argv[4], argv[5]);
+		return burst(atoi(argv[3]), argv[4], argv[5], argc == 7 && strcmp(argv[6], "probe") == 0);
+	if (strcmp(argv[2], "probe") == 0 && argc == 4 && atof(argv[3]) > 0) {
+		probe_loop("API idle", -1, atof(argv[3]));
+		return 0;
+	}
 	if (strcmp(argv[2], "stop") == 0 && argc == 4)
 		return stop_all(argv[3]);
 usage:
-	fprintf(stderr, "usage: tasks_load SOCKET latency N FAMILY | burst N FAMILY ARNFILE | "
-		"stop ARNFILE\n");
+	fprintf(stderr, "usage: tasks_load SOCKET latency N FAMILY | burst N FAMILY ARNFILE [probe] | "
+		"probe SECONDS | stop ARNFILE\n");
 	return 2;
 }

@@ -436,6 +436,7 @@ static int bridge_ifindex(struct netns_host *h, int *ret)
 	return 0;
 }
 
+/* T->addr: the caller's lease, or 0 to acquire one here. */
 static int task_bridge(struct netns_host *h, int nsfd, struct netns_task *t)
 {
 	int master, r;
@@ -446,7 +447,8 @@ static int task_bridge(struct netns_host *h, int nsfd, struct netns_task *t)
 	r = netns_uplink_mtu(h, &t->mtu);
 	if (r < 0)
 		return r;
-	r = ipam_acquire(h->conf.state_dir, h->conf.bridge, &h->conf.subnet, t->id, &t->addr);
+	if (!t->addr)
+		r = ipam_acquire(h->conf.state_dir, h->conf.bridge, &h->conf.subnet, t->id, &t->addr);
 	if (r < 0)
 		return r;
 	t->gateway = ipam_gateway(&h->conf.subnet);
@@ -461,11 +463,29 @@ static int task_bridge(struct netns_host *h, int nsfd, struct netns_task *t)
 	return port_hairpin(h->sk, t->veth);
 }
 
-int netns_task_create(struct netns_host *h, const char *id, enum netns_mode mode,
-		      struct netns_task *ret)
+/* Removes what task_create made, but not the lease: for a caller that
+ * holds it. */
+static int task_unwire(struct netns_host *h, const char *id)
+{
+	char veth[IFNAMSIZ], path[PATH_MAX];
+	int r, first;
+
+	r = netns_task_path(&h->conf, id, path, sizeof(path));
+	if (r < 0)
+		return r;
+	netns_veth_name(id, veth);
+	first = link_del(h->sk, veth);
+	r = nsfs_remove(path);
+	return first ? first : r;
+}
+
+/* ADDR: the caller's lease (bridge mode), or 0: acquire (and on failure
+ * release) one here. */
+static int task_create(struct netns_host *h, const char *id, enum netns_mode mode, uint32_t addr,
+		       struct netns_task *ret)
 {
 	_cleanup_close_ int nsfd = -1;
-	struct netns_task t = { 0 };
+	struct netns_task t = { .addr = addr };
 	int r;
 
 	if (!netns_id_valid(id))
@@ -496,23 +516,34 @@ int netns_task_create(struct netns_host *h, const char *id, enum netns_mode mode
 	*ret = t;
 	return 0;
 undo:
-	netns_task_release(h, id);
+	if (addr)
+		task_unwire(h, id);
+	else
+		netns_task_release(h, id);
 	return r;
+}
+
+int netns_task_create(struct netns_host *h, const char *id, enum netns_mode mode,
+		      struct netns_task *ret)
+{
+	return task_create(h, id, mode, 0, ret);
+}
+
+int netns_task_create_leased(struct netns_host *h, const char *id, uint32_t addr,
+			     struct netns_task *ret)
+{
+	return addr ? task_create(h, id, NETNS_MODE_BRIDGE, addr, ret) : -EINVAL;
+}
+
+int netns_run_dir_prepare(struct netns_host *h)
+{
+	return run_dir_prepare(h);
 }
 
 int netns_task_release(struct netns_host *h, const char *id)
 {
-	char veth[IFNAMSIZ], path[PATH_MAX];
-	int r, first;
+	int first = task_unwire(h, id), r;
 
-	r = netns_task_path(&h->conf, id, path, sizeof(path));
-	if (r < 0)
-		return r;
-	netns_veth_name(id, veth);
-	first = link_del(h->sk, veth);
-	r = nsfs_remove(path);
-	if (first == 0)
-		first = r;
 	r = ipam_release(h->conf.state_dir, h->conf.bridge, id);
 	return first ? first : r;
 }

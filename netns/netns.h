@@ -108,6 +108,16 @@ int netns_task_path(const struct netns_conf *conf, const char *id, char *buf, si
  * full.  On failure everything created is undone. */
 int netns_task_create(struct netns_host *h, const char *id, enum netns_mode mode,
 		      struct netns_task *ret);
+/* netns_task_create in bridge mode at ADDR, a lease the caller already
+ * holds (ipam_acquire for ID): the lease is neither taken nor, on failure,
+ * released here, so the address can be chosen in one process and the
+ * namespace made in another.  On failure the veth and namespace are undone. */
+int netns_task_create_leased(struct netns_host *h, const char *id, uint32_t addr,
+			     struct netns_task *ret);
+/* Makes RUN_DIR/netns a shared mount point, as netns_task_create does
+ * first; calling it once before creating namespaces from several processes
+ * at once keeps them from each stacking a bind mount there.  Idempotent. */
+int netns_run_dir_prepare(struct netns_host *h);
 /* Removes ID's veth, namespace file and lease.  Each step is an idempotent
  * delete, so this also cleans up after a crash half-way through create; all
  * steps run, the first error is returned. */

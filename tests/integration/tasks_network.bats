@@ -427,3 +427,92 @@ for _ in range(40):
 	# every release went cleanly
 	run ! grep -E "removing its (network|host port mappings)|network bindings cannot be read|task networks:" "$DAEMON_LOG"
 }
+
+# A process of the task's containers: one in the task's network namespace
+# (the shim stays in the host's).
+ctr_pid() {
+	local ino p
+	ino=$(stat -L -c %i "$RUN_DIR/netns/$(task_id "$1")") || return 1
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/net" 2>/dev/null)" = "net:[$ino]" ] && { echo "${p#/proc/}"; return 0; }
+	done
+	return 1
+}
+
+@test "bridge: the container sees its own address and hostname in /etc/hosts" {
+	reg named "[$(cdef app 'sleep 600' '{"hostname": "web-b"}')]" '{"networkMode": "bridge"}'
+	arn=$(run_running named)
+	addr=$(task_addr "$arn")
+	[ -n "$addr" ]
+	pid=$(ctr_pid "$arn")
+	hosts=$(cat "/proc/$pid/root/etc/hosts")
+	echo "$hosts"
+	grep -qP "^${addr//./\\.}\tweb-b$" <<<"$hosts"
+	grep -qP '^127\.0\.0\.1\tlocalhost$' <<<"$hosts"
+	[ "$(nsenter -t "$pid" -u hostname)" = web-b ]
+	stop_wait "$arn"
+	no_network_left "$(task_id "$arn")"
+}
+
+@test "burst: 20 bridge tasks started at once all run, each with its own address and host port" {
+	reg burst "[$(cdef s 'sleep 600' '{"portMappings": [{"containerPort": 80}]}')]" '{"networkMode": "bridge"}'
+	arns=()
+	for _ in 1 2; do
+		out=$(api RunTask '{"taskDefinition": "burst", "count": 10}')
+		mapfile -t -O "${#arns[@]}" arns < <(jq -r '.tasks[].taskArn' <<<"$out")
+	done
+	[ "${#arns[@]}" = 20 ]
+	for a in "${arns[@]}"; do wait_status "$a" RUNNING; done
+	: > "$BATS_TEST_TMPDIR/want"
+	for a in "${arns[@]}"; do
+		addr=$(task_addr "$a")
+		hp=$(host_port "$a")
+		[ -n "$addr" ] && [ -n "$hp" ]
+		echo "tcp $hp $addr 80" >> "$BATS_TEST_TMPDIR/want"
+	done
+	# distinct addresses and host ports, and each element points at the
+	# address its task's namespace really has
+	[ "$(awk '{ print $3 }' "$BATS_TEST_TMPDIR/want" | sort -u | wc -l)" = 20 ]
+	[ "$(awk '{ print $2 }' "$BATS_TEST_TMPDIR/want" | sort -u | wc -l)" = 20 ]
+	[ "$(elements)" = "$(sort "$BATS_TEST_TMPDIR/want")" ]
+	[ "$(leases | wc -l)" = 20 ]
+	for a in "${arns[@]}"; do api StopTask "{\"task\": \"$a\"}" >/dev/null; done
+	for a in "${arns[@]}"; do wait_status "$a" STOPPED; done
+	for a in "${arns[@]}"; do no_network_left "$(task_id "$a")"; done
+	[ -z "$(elements)" ]
+}
+
+@test "the start helper killed (kill -9) after making the namespace: TaskFailedToStart, no veth, namespace, lease or element left" {
+	# A registry that accepts the connection and never answers holds the
+	# start helper in its image pull, after the network is made.
+	in_host python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(4)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+open(sys.argv[1], "w").close()
+time.sleep(300)' "$BATS_TEST_TMPDIR/accepted" > "$BATS_TEST_TMPDIR/port" &
+	PIDS+=($!)
+	for _ in $(seq 100); do [ -s "$BATS_TEST_TMPDIR/port" ] && break; sleep 0.1; done
+	port=$(cat "$BATS_TEST_TMPDIR/port")
+	reg stall "[$(jq -nc --arg i "127.0.0.1:$port/stall:v1" \
+		'{name: "s", image: $i, memory: 32, command: ["sleep 600"], portMappings: [{containerPort: 80}]}')]" \
+		'{"networkMode": "bridge"}'
+	arn=$(run_one stall)
+	id=$(task_id "$arn")
+	for _ in $(seq 300); do [ -e "$BATS_TEST_TMPDIR/accepted" ] && break; sleep 0.1; done
+	[ -e "$BATS_TEST_TMPDIR/accepted" ]
+	# the helper made the network and holds it
+	[ -e "$RUN_DIR/netns/$id" ]
+	leases | grep -qx "$id"
+	[ "$(elements | wc -l)" = 1 ]
+	helper=$(cat "$RUN_DIR/tasks/$id/starter.pid")
+	[ "$(readlink "/proc/$helper/exe")" = "$(readlink -f "$BERTH")" ]
+	kill -KILL "$helper"
+	wait_status "$arn" STOPPED
+	describe "$arn" | jq -e '.stopCode == "TaskFailedToStart" and (.stoppedReason | test("start helper was killed"))'
+	no_network_left "$id"
+	[ -z "$(elements)" ]
+}
