@@ -87,7 +87,7 @@ int report_failed_start(const cJSON *task, const char *reason, cJSON **ret);
 #include "images/ref.h"
 
 struct loop;
-struct control;
+struct link;
 
 struct atask {
 	struct atask *next;
@@ -109,7 +109,7 @@ struct atask {
 
 struct agent {
 	struct loop *loop;
-	struct control *ctl;
+	struct link *link;            /* to the control plane (owned) */
 	const struct config *cfg;
 	char *berth_path;
 	struct host_info host;
