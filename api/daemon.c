@@ -102,9 +102,26 @@ static int take_lock(const char *state_dir, int *ret_fd, struct err *e)
 }
 
 static int call_control(void *data, const char *action, const cJSON *req, const char *principal,
-			cJSON **ret_resp, struct err *e)
+			struct api_hold *hold, cJSON **ret_resp, struct err *e)
 {
-	return control_call(data, action, req, principal, ret_resp, e);
+	struct control_hold ch = { 0 };
+	int r;
+
+	r = control_call_hold(data, action, req, principal, hold ? &ch : NULL, ret_resp, e);
+	if (r == CONTROL_HOLD) {
+		snprintf(hold->key, sizeof(hold->key), "%s", ch.key);
+		hold->wait_sec = ch.wait_sec;
+		return API_HOLD;
+	}
+	return r;
+}
+
+/* An instance got work: answer its agent's held poll. */
+static void on_generation(void *data, const char *key)
+{
+	struct daemon *d = data;
+
+	api_server_wake(d->api, key);
 }
 
 static void on_stop_signal(struct loop *l, const struct signalfd_siginfo *si, void *data)
@@ -204,6 +221,7 @@ static int daemon_start(struct daemon *d, struct err *e)
 		.region = config_get(cfg, CFG_REGION),
 		.account_id = config_get(cfg, CFG_ACCOUNT_ID),
 		.default_cluster = config_get(cfg, CFG_CLUSTER),
+		.heartbeat_timeout_sec = (unsigned)config_get_u64(cfg, CFG_AGENT_HEARTBEAT_TIMEOUT),
 	};
 	int r;
 
@@ -234,12 +252,18 @@ static int daemon_start(struct daemon *d, struct err *e)
 	r = start_agent(d, e);
 	if (r < 0)
 		return r;
-	return start_api(d, e);
+	r = start_api(d, e);
+	if (r < 0)
+		return r;
+	control_set_generation_listener(d->control, on_generation, d);
+	return 0;
 }
 
 static void daemon_stop(struct daemon *d)
 {
 	/* Listeners first (no new work), then the store, then the lock. */
+	if (d->control)
+		control_set_generation_listener(d->control, NULL, NULL);
 	d->api = api_server_free(d->api);
 	d->agent = agent_free(d->agent);   /* tasks keep running (live restore) */
 	d->expire = loop_timer_free(d->expire);

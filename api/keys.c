@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
 
+#include "api/authz.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
 
@@ -20,6 +21,7 @@ struct api_key {
 	char *id;
 	char *secret;
 	char *principal;
+	enum api_role role;
 };
 
 struct api_keys {
@@ -61,6 +63,16 @@ const char *api_keys_lookup(void *data, const char *access_key_id, const char **
 	return NULL;
 }
 
+int api_keys_role(const struct api_keys *k, const char *principal, enum api_role *ret)
+{
+	for (size_t i = 0; k && i < k->n; i++)
+		if (strcmp(k->keys[i].principal, principal) == 0) {
+			*ret = k->keys[i].role;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 static const char *string_member(const cJSON *o, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -70,9 +82,10 @@ static const char *string_member(const cJSON *o, const char *name)
 
 static int parse_key(const cJSON *o, size_t idx, struct api_keys *k, struct err *e)
 {
-	static const char *const known[] = { "accessKeyId", "secretAccessKey", "principal" };
+	static const char *const known[] = { "accessKeyId", "secretAccessKey", "principal", "role" };
 	struct api_key *key = &k->keys[k->n];
-	const char *id, *secret, *principal;
+	const char *id, *secret, *principal, *role;
+	enum api_role rl = API_ROLE_USER;
 	const cJSON *m;
 
 	if (!cJSON_IsObject(o))
@@ -80,6 +93,7 @@ static int parse_key(const cJSON *o, size_t idx, struct api_keys *k, struct err 
 	id = string_member(o, "accessKeyId");
 	secret = string_member(o, "secretAccessKey");
 	principal = string_member(o, "principal");
+	role = string_member(o, "role");
 	cJSON_ArrayForEach(m, o) {
 		size_t i;
 
@@ -96,9 +110,17 @@ static int parse_key(const cJSON *o, size_t idx, struct api_keys *k, struct err 
 		return err_setx(e, -EINVAL, "accessKeys[%zu]: secretAccessKey must be a string of 1-256 characters", idx);
 	if (!principal || !*principal || strlen(principal) > 256)
 		return err_setx(e, -EINVAL, "accessKeys[%zu]: principal must be a string of 1-256 characters", idx);
-	for (size_t i = 0; i < k->n; i++)
+	if (cJSON_GetObjectItemCaseSensitive(o, "role") && (!role || api_role_parse(role, &rl) < 0))
+		return err_setx(e, -EINVAL, "accessKeys[%zu]: role must be \"user\" or \"agent\"", idx);
+	for (size_t i = 0; i < k->n; i++) {
 		if (strcmp(k->keys[i].id, id) == 0)
 			return err_setx(e, -EINVAL, "accessKeys[%zu]: accessKeyId '%s' appears twice", idx, id);
+		/* The role goes with the principal: one principal, one role. */
+		if (strcmp(k->keys[i].principal, principal) == 0 && k->keys[i].role != rl)
+			return err_setx(e, -EINVAL, "accessKeys[%zu]: principal '%s' has another role "
+					"in accessKeys[%zu]", idx, principal, i);
+	}
+	key->role = rl;
 	key->id = strdup(id);
 	key->secret = strdup(secret);
 	key->principal = strdup(principal);

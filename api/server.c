@@ -15,6 +15,7 @@
 
 #include <microhttpd.h>
 
+#include "api/authz.h"
 #include "api/keys.h"
 #include "api/protocol.h"
 #include "api/sigv4.h"
@@ -33,6 +34,25 @@ struct listener {
 	bool tcp;
 };
 
+struct request {
+	char id[37];
+	char *body;
+	size_t len;
+	bool too_big;
+	bool answered;
+	/* Kept from the first dispatch for a held request's later answer. */
+	struct listener *lst;
+	struct MHD_Connection *conn;
+	cJSON *req;
+	char action[API_MAX_ACTION + 1];
+	const char *principal;          /* borrowed from the keys, or "root" */
+	/* While held (suspended): in the server's list until woken or expired. */
+	bool held, expired;
+	char key[API_HOLD_KEY_MAX];
+	uint64_t deadline_ms;
+	struct request *prev, *next;
+};
+
 struct api_server {
 	struct api_server_opts o;       /* strings borrowed: they outlive the server */
 	struct listener lst[2];
@@ -40,14 +60,7 @@ struct api_server {
 	struct loop_timer *timer;
 	bool socket_created;
 	struct stat socket_st;          /* the socket file we bound */
-};
-
-struct request {
-	char id[37];
-	char *body;
-	size_t len;
-	bool too_big;
-	bool answered;
+	struct request *held;           /* suspended requests (long-poll) */
 };
 
 /* --- responses --- */
@@ -173,17 +186,112 @@ static cJSON *parse_body(const struct request *rq)
 	return j;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void unlink_held(struct api_server *s, struct request *rq)
+{
+	if (!rq->held)
+		return;
+	if (rq->prev)
+		rq->prev->next = rq->next;
+	else
+		s->held = rq->next;
+	if (rq->next)
+		rq->next->prev = rq->prev;
+	rq->prev = rq->next = NULL;
+	rq->held = false;
+}
+
+/* Suspends the connection until api_server_wake(KEY) or the deadline. */
+static enum MHD_Result hold(struct listener *l, struct MHD_Connection *c, struct request *rq,
+			    const struct api_hold *h)
+{
+	struct api_server *s = l->srv;
+
+	snprintf(rq->key, sizeof(rq->key), "%s", h->key);
+	rq->deadline_ms = mono_ms() + 1000 * (uint64_t)h->wait_sec;
+	rq->held = true;
+	rq->next = s->held;
+	if (s->held)
+		s->held->prev = rq;
+	s->held = rq;
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
+/* Resumes a held request: MHD calls on_request again, which answers it. */
+static void release(struct api_server *s, struct request *rq, bool expired)
+{
+	unlink_held(s, rq);
+	rq->expired = expired;
+	MHD_resume_connection(rq->conn);
+}
+
+void api_server_wake(struct api_server *s, const char *key)
+{
+	struct request *rq = s ? s->held : NULL, *next;
+
+	for (; rq; rq = next) {
+		next = rq->next;
+		if (strcmp(rq->key, key) == 0)
+			release(s, rq, false);
+	}
+}
+
+static void expire_held(struct api_server *s)
+{
+	uint64_t now = mono_ms();
+	struct request *rq, *next;
+
+	for (rq = s->held; rq; rq = next) {
+		next = rq->next;
+		if (rq->deadline_ms <= now)
+			release(s, rq, true);
+	}
+}
+
+/* Runs the action of a parsed, authorized request (again, for a held one). */
+static enum MHD_Result answer(struct listener *l, struct MHD_Connection *c, struct request *rq)
+{
+	_cleanup_(cJSON_Deletep) cJSON *resp = NULL;
+	struct api_hold h = { 0 };
+	struct err e = ERR_INIT;
+	int r;
+
+	r = l->srv->o.handler(l->srv->o.handler_data, rq->action, rq->req, rq->principal,
+			      rq->expired ? NULL : &h, &resp, &e);
+	if (r == API_HOLD)
+		return hold(l, c, rq, &h);
+	if (r < 0)
+		return respond_error(c, rq, e.type ? e.type : "ServerException", e.msg);
+	return respond(c, rq, 200, resp ? cJSON_PrintUnformatted(resp) : strdup("{}"));
+}
+
+static int authorize(struct listener *l, const char *principal, const char *action, struct err *e)
+{
+	enum api_role role = API_ROLE_ROOT;
+
+	if (l->tcp && api_keys_role(l->srv->o.keys, principal, &role) < 0)
+		return err_api(e, "AccessDeniedException", "Unknown principal.");
+	return api_authorize(role, principal, action, e);
+}
+
 static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *c, struct request *rq,
 				const char *url, const char *method)
 {
-	_cleanup_(cJSON_Deletep) cJSON *req = NULL;
-	_cleanup_(cJSON_Deletep) cJSON *resp = NULL;
 	const char *principal = "root", *target;
-	char action[API_MAX_ACTION + 1];
 	enum api_service svc;
 	struct err e = ERR_INIT;
 	int r;
 
+	if (rq->req)
+		return answer(l, c, rq);        /* a held request's second turn */
 	if (rq->too_big)
 		return respond_error(c, rq, "RequestEntityTooLargeException",
 				     "Request body is larger than the limit of 1048576 bytes.");
@@ -201,21 +309,23 @@ static enum MHD_Result dispatch(struct listener *l, struct MHD_Connection *c, st
 		return respond_error(c, rq, "UnknownOperationException",
 				     "The request Content-Type must be " API_CONTENT_TYPE ".");
 	target = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amz-Target");
-	r = api_parse_target(target, &svc, action);
+	r = api_parse_target(target, &svc, rq->action);
 	if (r < 0)
 		return respond_error(c, rq, "UnknownOperationException",
 				     !target ? "Missing X-Amz-Target header." :
 				     r == -ENOENT ? "Unknown service in X-Amz-Target." :
 				     "Malformed X-Amz-Target header.");
-	req = parse_body(rq);
-	if (!req)
+	if (authorize(l, principal, rq->action, &e) < 0)
+		return respond_error(c, rq, e.type, e.msg);
+	rq->req = parse_body(rq);
+	if (!rq->req)
 		return respond_error(c, rq, "SerializationException",
 				     "The request body is not a single JSON object.");
-	log_debug("request %s: %s by '%s'", rq->id, action, principal);
-	r = l->srv->o.handler(l->srv->o.handler_data, action, req, principal, &resp, &e);
-	if (r < 0)
-		return respond_error(c, rq, e.type ? e.type : "ServerException", e.msg);
-	return respond(c, rq, 200, resp ? cJSON_PrintUnformatted(resp) : strdup("{}"));
+	log_debug("request %s: %s by '%s'", rq->id, rq->action, principal);
+	rq->lst = l;
+	rq->conn = c;
+	rq->principal = principal;
+	return answer(l, c, rq);
 }
 
 static enum MHD_Result first_call(struct listener *l, struct MHD_Connection *c, struct request *rq)
@@ -295,6 +405,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)c;
 	(void)code;
 	if (rq) {
+		if (rq->lst)
+			unlink_held(rq->lst->srv, rq);
+		cJSON_Delete(rq->req);
 		free(rq->body);
 		free(rq);
 		*con_cls = NULL;
@@ -348,6 +461,7 @@ static void on_mhd_timer(struct loop *lp, struct loop_timer *t, void *data)
 
 	(void)lp;
 	(void)t;
+	expire_held(s);
 	for (size_t i = 0; i < s->n_lst; i++)
 		run_mhd(s->lst[i].mhd);
 }
@@ -365,6 +479,17 @@ static void on_prepare(struct loop *lp, void *data)
 
 		if (MHD_get_timeout(s->lst[i].mhd, &ms) == MHD_YES && ms < best)
 			best = ms;
+	}
+	/* And the nearest deadline of a held request. */
+	if (s->held) {
+		uint64_t now = mono_ms();
+
+		for (struct request *rq = s->held; rq; rq = rq->next) {
+			uint64_t left = rq->deadline_ms > now ? rq->deadline_ms - now : 0;
+
+			if (left < best)
+				best = left;
+		}
 	}
 	if (best == UINT64_MAX)
 		(void)loop_timer_arm(s->timer, 0, 0);
@@ -472,7 +597,8 @@ static int start_listener(struct api_server *s, int fd, bool tcp, struct err *e)
 	int r;
 
 	*l = (struct listener){ .srv = s, .epfd = -1, .tcp = tcp };
-	l->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, l,
+	l->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
+				  NULL, NULL, on_request, l,
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 				  MHD_OPTION_LISTEN_SOCKET, fd,
 				  MHD_OPTION_CONNECTION_LIMIT, s->o.max_connections,
@@ -534,6 +660,10 @@ struct api_server *api_server_free(struct api_server *s)
 	if (!s)
 		return NULL;
 	loop_set_prepare(s->o.loop, NULL, NULL);
+	/* MHD must not be stopped with suspended connections: resume them;
+	 * stopping then closes them unanswered (the agent polls again). */
+	while (s->held)
+		release(s, s->held, true);
 	for (size_t i = 0; i < s->n_lst; i++) {
 		if (s->lst[i].epfd >= 0)
 			loop_del_fd(s->o.loop, s->lst[i].epfd);

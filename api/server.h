@@ -11,6 +11,10 @@
  * passes control_call().  Responses carry Content-Type
  * application/x-amz-json-1.1 and x-amzn-RequestId; errors are
  * {"__type", "message"} with api_error_status().
+ *
+ * Authorization (api/authz.h): root over the unix socket may call every
+ * action; over TCP the key's role decides (agent keys: the agent actions
+ * only; user keys: all the others).
  */
 #pragma once
 
@@ -22,10 +26,23 @@
 struct api_keys;
 struct api_server;
 
+#define API_HOLD 1
+#define API_HOLD_KEY_MAX 520
+
+/* A request the handler chose to hold (long-poll). */
+struct api_hold {
+	char key[API_HOLD_KEY_MAX];  /* api_server_wake(KEY) answers it */
+	unsigned wait_sec;           /* else it is answered after this long */
+};
+
 /* As control_call(): on success *ret_resp is a new object; on failure
- * e->type names the ECS exception (NULL means ServerException). */
+ * e->type names the ECS exception (NULL means ServerException).  With HOLD
+ * non-NULL the handler may instead return API_HOLD with *HOLD filled: the
+ * connection is suspended and the handler called again with the same
+ * request when KEY is woken (HOLD non-NULL) or WAIT_SEC passed (HOLD NULL:
+ * answer now). */
 typedef int api_handler_fn(void *data, const char *action, const cJSON *req, const char *principal,
-			   cJSON **ret_resp, struct err *e);
+			   struct api_hold *hold, cJSON **ret_resp, struct err *e);
 
 struct api_server_opts {
 	struct loop *loop;
@@ -40,5 +57,8 @@ struct api_server_opts {
 };
 
 int api_server_start(const struct api_server_opts *o, struct api_server **ret, struct err *e);
-/* Closes listeners and connections, removes the socket.  Accepts NULL. */
+/* Answers the held requests waiting for KEY (they run the handler again). */
+void api_server_wake(struct api_server *s, const char *key);
+/* Closes listeners and connections (held ones too), removes the socket.
+ * Accepts NULL. */
 struct api_server *api_server_free(struct api_server *s);

@@ -62,6 +62,25 @@ static const struct action {
 	  &shape_DescribeContainerInstancesRequest, false, "InvalidParameterException" },
 	{ "ListContainerInstances", act_list_container_instances,
 	  &shape_ListContainerInstancesRequest, false, "InvalidParameterException" },
+	{ "UpdateContainerInstancesState", act_update_container_instances_state,
+	  &shape_UpdateContainerInstancesStateRequest, true, "InvalidParameterException" },
+	{ "DeregisterContainerInstance", act_deregister_container_instance,
+	  &shape_DeregisterContainerInstanceRequest, true, "InvalidParameterException" },
+	{ "PutAttributes", act_put_attributes, &shape_PutAttributesRequest, true,
+	  "InvalidParameterException" },
+	{ "DeleteAttributes", act_delete_attributes, &shape_DeleteAttributesRequest, true,
+	  "InvalidParameterException" },
+	{ "ListAttributes", act_list_attributes, &shape_ListAttributesRequest, false,
+	  "InvalidParameterException" },
+	/* The agent's actions (AGENT-PROTOCOL.md). */
+	{ "RegisterContainerInstance", act_register_container_instance,
+	  &shape_BerthRegisterContainerInstanceRequest, true, "InvalidParameterException" },
+	{ "BerthPollWork", act_berth_poll_work, &shape_BerthPollWorkRequest, false,
+	  "InvalidParameterException" },
+	{ "SubmitTaskStateChange", act_submit_task_state_change,
+	  &shape_BerthSubmitTaskStateChangeRequest, true, "InvalidParameterException" },
+	{ "SubmitContainerStateChange", act_submit_container_state_change,
+	  &shape_BerthSubmitContainerStateChangeRequest, true, "InvalidParameterException" },
 };
 
 int ctl_arn(const struct control *c, enum arn_kind kind, const char *cluster, const char *name,
@@ -77,6 +96,19 @@ int ctl_arn(const struct control *c, enum arn_kind kind, const char *cluster, co
 bool ctl_arn_is_ours(const struct control *c, const struct arn *a)
 {
 	return strcmp(a->region, c->region) == 0 && strcmp(a->account, c->account) == 0;
+}
+
+int64_t ctl_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool ctl_agent_connected(const struct control *c, const char *cluster, const char *id)
+{
+	return live_connected(&c->live, cluster, id, ctl_mono_ms());
 }
 
 double ctl_now(void)
@@ -184,6 +216,8 @@ int control_open(const struct control_opts *opts, struct control **ret, struct e
 	c->region = strdup(opts->region ? opts->region : "local");
 	c->account = strdup(opts->account_id ? opts->account_id : "000000000000");
 	c->default_cluster = strdup(opts->default_cluster ? opts->default_cluster : "default");
+	live_init(&c->live, (uint64_t)(ctl_now() * 1000),
+		  1000 * (int64_t)(opts->heartbeat_timeout_sec ? opts->heartbeat_timeout_sec : 60));
 	if (!c->region || !c->account || !c->default_cluster) {
 		control_free(c);
 		return err_set(e, -ENOMEM, "control: open");
@@ -208,17 +242,37 @@ struct control *control_free(struct control *c)
 	free(c->account);
 	free(c->default_cluster);
 	free(c->notes);
+	live_release(&c->live);
 	OPENSSL_cleanse(c->page_key, sizeof(c->page_key));
 	free(c);
 	return NULL;
 }
 
-/* After a commit: tell the listener about the tasks the action placed or stopped. */
+void control_set_generation_listener(struct control *c, control_generation_cb *cb, void *data)
+{
+	c->gen_cb = cb;
+	c->gen_cb_data = data;
+}
+
+/* After a commit: each instance that got work moves to a new generation
+ * (waking its held poll), and the task listener hears of each task. */
 static void send_notes(struct control *c)
 {
+	char key[CONTROL_HOLD_KEY_MAX];
 	size_t n = c->n_notes;
 
 	c->n_notes = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ctl_note *no = &c->notes[i];
+
+		if (!no->instance_id[0])
+			continue;
+		/* No memory for a new entry: the poll still answers at its timeout. */
+		(void)live_bump(&c->live, no->cluster, no->instance_id);
+		snprintf(key, sizeof(key), "%s/%s", no->cluster, no->instance_id);
+		if (c->gen_cb)
+			c->gen_cb(c->gen_cb_data, key);
+	}
 	for (size_t i = 0; i < n && c->task_cb; i++)
 		c->task_cb(c->task_cb_data, c->notes[i].cluster, c->notes[i].task_id,
 			   c->notes[i].instance_id);
@@ -235,9 +289,17 @@ static const struct action *find_action(const char *name)
 int control_call(struct control *c, const char *action, const cJSON *req,
 		 const char *principal, cJSON **ret_resp, struct err *e)
 {
+	return control_call_hold(c, action, req, principal, NULL, ret_resp, e);
+}
+
+int control_call_hold(struct control *c, const char *action, const cJSON *req,
+		      const char *principal, struct control_hold *hold, cJSON **ret_resp,
+		      struct err *e)
+{
 	_cleanup_(cJSON_Deletep) cJSON *resp = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *empty = NULL;
 	const struct action *a = action ? find_action(action) : NULL;
+	bool held;
 	int r;
 
 	if (!a)
@@ -254,7 +316,9 @@ int control_call(struct control *c, const char *action, const cJSON *req,
 	if (r < 0)
 		return ctl_server_error(e, r);
 	c->n_notes = 0;
+	c->hold = hold;
 	r = a->fn(c, req, principal ? principal : "", &resp, e);
+	c->hold = NULL;
 	if (r < 0) {
 		c->n_notes = 0;
 		store_rollback(c->st);
@@ -262,12 +326,15 @@ int control_call(struct control *c, const char *action, const cJSON *req,
 			e->type = "ServerException";
 		return r;
 	}
+	held = r == CONTROL_HOLD;
 	r = store_commit(c->st, e);
 	if (r < 0) {
 		c->n_notes = 0;
 		return ctl_server_error(e, r);
 	}
 	send_notes(c);
+	if (held)
+		return CONTROL_HOLD;
 	*ret_resp = TAKE_PTR(resp);
 	return 0;
 }

@@ -18,6 +18,7 @@ struct control_opts {
 	const char *region;          /* for ARNs; default "local" */
 	const char *account_id;      /* for ARNs; default "000000000000" */
 	const char *default_cluster; /* created on first open; default "default" */
+	unsigned heartbeat_timeout_sec; /* agentConnected window; 0: 60 */
 };
 
 /* Opens (creating and migrating) the store.  *ret is freed with control_free(). */
@@ -34,6 +35,32 @@ struct control *control_free(struct control *c);
  * e->msg to ECS's message; nothing is changed. */
 int control_call(struct control *c, const char *action, const cJSON *req,
 		 const char *principal, cJSON **ret_resp, struct err *e);
+
+/* ---- Long-poll work delivery (BerthPollWork, AGENT-PROTOCOL.md) ---- */
+
+#define CONTROL_HOLD 1
+#define CONTROL_HOLD_KEY_MAX 520
+
+/* What a held request waits for: KEY ("<cluster>/<instance id>") changes
+ * generation, or WAIT_SEC pass. */
+struct control_hold {
+	char key[CONTROL_HOLD_KEY_MAX];
+	unsigned wait_sec;
+};
+
+/* As control_call().  With HOLD non-NULL, a BerthPollWork that has nothing
+ * new returns CONTROL_HOLD and fills *HOLD instead of answering (nothing
+ * in *ret_resp): the caller keeps the request and calls again when the
+ * generation listener names HOLD->key, with HOLD NULL once WAIT_SEC passed
+ * (then the same state is answered). */
+int control_call_hold(struct control *c, const char *action, const cJSON *req,
+		      const char *principal, struct control_hold *hold, cJSON **ret_resp,
+		      struct err *e);
+
+/* Called after a commit for each instance whose generation moved, with its
+ * hold key. */
+typedef void control_generation_cb(void *data, const char *key);
+void control_set_generation_listener(struct control *c, control_generation_cb *cb, void *data);
 
 /* ---- The agent's side (agent/ calls these from the same loop; no API). ---- */
 

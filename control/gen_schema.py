@@ -11,7 +11,21 @@ ACTIONS = ["CreateCluster", "DescribeClusters", "ListClusters", "DeleteCluster",
            "DeregisterTaskDefinition", "DeleteTaskDefinitions",
            "TagResource", "UntagResource", "ListTagsForResource",
            "RunTask", "StartTask", "StopTask", "DescribeTasks", "ListTasks",
-           "DescribeContainerInstances", "ListContainerInstances"]
+           "DescribeContainerInstances", "ListContainerInstances",
+           "UpdateContainerInstancesState", "DeregisterContainerInstance",
+           "PutAttributes", "DeleteAttributes", "ListAttributes",
+           "RegisterContainerInstance", "SubmitTaskStateChange", "SubmitContainerStateChange"]
+# berth's agent protocol (AGENT-PROTOCOL.md) extends these shapes: a copy named
+# Berth<Shape> gets the extra members (the rest is in schema_berth.c).
+BERTH = {
+    "RegisterContainerInstanceRequest": [
+        '\t{ "berthHostname", JT_STRING, JT_NONE, false, NULL, NULL },'],
+    "SubmitTaskStateChangeRequest": [
+        '\t{ "containerInstance", JT_STRING, JT_NONE, false, NULL, NULL },',
+        '\t{ "reports", JT_LIST, JT_OBJECT, false, &shape_BerthTaskReport, NULL },'],
+    "SubmitContainerStateChangeRequest": [
+        '\t{ "containerInstance", JT_STRING, JT_NONE, false, NULL, NULL },'],
+}
 # Accepted as a number as well as a string (berth, like the console, takes both).
 STRNUM = {("RegisterTaskDefinitionRequest", "cpu"), ("RegisterTaskDefinitionRequest", "memory")}
 
@@ -24,7 +38,8 @@ def jt(shape):
     t = S[shape]["type"]
     return {"string": "JT_STRING", "integer": "JT_INT", "long": "JT_LONG",
             "boolean": "JT_BOOL", "structure": "JT_OBJECT", "list": "JT_LIST",
-            "map": "JT_MAP", "double": "JT_NUMBER", "float": "JT_NUMBER"}[t]
+            "map": "JT_MAP", "double": "JT_NUMBER", "float": "JT_NUMBER",
+            "timestamp": "JT_NUMBER"}[t]
 
 def cname(s):
     return "shape_" + s
@@ -69,6 +84,12 @@ def emit(shape):
     out.append("static const struct jfield fields_%s[] = {\n%s\n};" % (shape, "\n".join(lines)))
     out.append("%sconst struct jshape %s = { \"%s\", fields_%s, ARRAY_SIZE(fields_%s) };\n" %
                ("" if shape.endswith("Request") else "static ", cname(shape), shape, shape, shape))
+    if shape in BERTH:
+        b = "Berth" + shape
+        out.append("static const struct jfield fields_%s[] = {\n%s\n};" %
+                   (b, "\n".join(lines + BERTH[shape])))
+        out.append("const struct jshape %s = { \"%s\", fields_%s, ARRAY_SIZE(fields_%s) };\n" %
+                   (cname(b), shape, b, b))
     order.append(shape)
 
 for a in ACTIONS:

@@ -75,8 +75,8 @@ static cJSON *resources(int64_t cpu, int64_t mem, const uint16_t *tcp, size_t nt
 	return list;
 }
 
-static int put_doc(struct control *c, const char *cluster, const char *id, const char *status,
-		   const cJSON *doc, struct err *e)
+int instance_put_doc(struct control *c, const char *cluster, const char *id, const char *status,
+		     const cJSON *doc, struct err *e)
 {
 	_cleanup_free_ char *text = cJSON_PrintUnformatted(doc);
 
@@ -143,14 +143,47 @@ static int replace(cJSON *doc, const char *k, cJSON *v)
 	return json_add(doc, k, v);
 }
 
-int control_register_instance(struct control *c, const struct control_instance_reg *g,
-			      struct err *e)
+int instance_register(struct control *c, const char *cluster,
+		      const struct control_instance_reg *g, struct err *e)
 {
-	const char *cluster = g->cluster ? g->cluster : c->default_cluster;
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	_cleanup_free_ char *status = NULL;
 	const cJSON *ver;
 	char arn[ARN_MAX];
+	int r;
+
+	r = instance_doc(c, cluster, g->id, &status, &doc, e);
+	if (r == -ENOENT) {
+		r = new_doc(c, cluster, g, &doc, e);
+		if (r >= 0 && (status = strdup("ACTIVE")) == NULL)
+			r = nomem(e);
+		if (r >= 0 && ctl_arn(c, ARN_CONTAINER_INSTANCE, cluster, g->id, 0, arn) >= 0)
+			r = tags_apply(c, arn, g->tags, e);
+	}
+	if (r < 0)
+		return r;
+	/* Re-registration: resources and version move, the rest stays. */
+	if (strcmp(status, "INACTIVE") == 0) {
+		free(status);
+		status = strdup("ACTIVE");
+		if (!status || replace(doc, "status", cJSON_CreateString("ACTIVE")) < 0)
+			return nomem(e);
+	}
+	ver = cJSON_GetObjectItemCaseSensitive(doc, "version");
+	if (replace(doc, "version", cJSON_CreateNumber(ver ? ver->valuedouble + 1 : 1)) < 0 ||
+	    replace(doc, "versionInfo", version_info(g->agent_version)) < 0 ||
+	    replace(doc, "agentConnected", cJSON_CreateTrue()) < 0 ||
+	    replace(doc, "registeredResources",
+		    resources(g->cpu, g->memory, g->ports_tcp, g->n_ports_tcp, g->ports_udp,
+			      g->n_ports_udp)) < 0)
+		return nomem(e);
+	return instance_put_doc(c, cluster, g->id, status, doc, e);
+}
+
+int control_register_instance(struct control *c, const struct control_instance_reg *g,
+			      struct err *e)
+{
+	const char *cluster = g->cluster ? g->cluster : c->default_cluster;
 	int r;
 
 	if (!ecs_id_is_valid(g->id) || !ecs_name_is_valid(cluster))
@@ -159,40 +192,17 @@ int control_register_instance(struct control *c, const struct control_instance_r
 	if (r < 0)
 		return r;
 	r = cluster_ensure(c, cluster, e);
-	if (r >= 0) {
-		r = instance_doc(c, cluster, g->id, &status, &doc, e);
-		if (r == -ENOENT) {
-			r = new_doc(c, cluster, g, &doc, e);
-			if (r >= 0 && (status = strdup("ACTIVE")) == NULL)
-				r = nomem(e);
-			if (r >= 0 && ctl_arn(c, ARN_CONTAINER_INSTANCE, cluster, g->id, 0, arn) >= 0)
-				r = tags_apply(c, arn, g->tags, e);
-		}
-	}
-	if (r >= 0) {
-		/* Re-registration: resources and version move, the rest stays. */
-		if (strcmp(status, "INACTIVE") == 0) {
-			free(status);
-			status = strdup("ACTIVE");
-			if (!status || replace(doc, "status", cJSON_CreateString("ACTIVE")) < 0)
-				r = nomem(e);
-		}
-		ver = cJSON_GetObjectItemCaseSensitive(doc, "version");
-		if (r >= 0 && (replace(doc, "version", cJSON_CreateNumber(ver ? ver->valuedouble + 1 : 1)) < 0 ||
-			       replace(doc, "versionInfo", version_info(g->agent_version)) < 0 ||
-			       replace(doc, "agentConnected", cJSON_CreateTrue()) < 0 ||
-			       replace(doc, "registeredResources",
-				       resources(g->cpu, g->memory, g->ports_tcp, g->n_ports_tcp,
-						 g->ports_udp, g->n_ports_udp)) < 0))
-			r = nomem(e);
-	}
 	if (r >= 0)
-		r = put_doc(c, cluster, g->id, status, doc, e);
+		r = instance_register(c, cluster, g, e);
 	if (r < 0) {
 		store_rollback(c->st);
 		return r;
 	}
-	return store_commit(c->st, e);
+	r = store_commit(c->st, e);
+	/* The embedded agent runs in this process: connected while it runs. */
+	if (r >= 0 && live_set_local(&c->live, cluster, g->id) < 0)
+		return nomem(e);
+	return r;
 }
 
 /* ---- snapshot ---------------------------------------------------------- */
@@ -298,7 +308,7 @@ static int fill_one(struct control *c, const char *cluster, struct inst_store *s
 	in->status = strcmp(status, "ACTIVE") == 0 ? SCHED_INSTANCE_ACTIVE
 		     : strcmp(status, "DRAINING") == 0 ? SCHED_INSTANCE_DRAINING
 		     : SCHED_INSTANCE_INACTIVE;
-	in->agent_connected = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st->doc, "agentConnected"));
+	in->agent_connected = ctl_agent_connected(c, cluster, st->id);
 	in->registered_cpu = registered(st->doc, "CPU");
 	in->registered_memory = registered(st->doc, "MEMORY");
 	in->ports_tcp = st->tcp;
@@ -362,34 +372,63 @@ void snapshot_release(struct snapshot *s)
 	*s = (struct snapshot){ 0 };
 }
 
-int snapshot_load(struct control *c, const char *cluster, struct snapshot *ret, struct err *e)
+static int load_ids(struct control *c, const char *cluster, struct id_list *l,
+		    struct snapshot *ret, struct err *e)
 {
-	struct id_list l = { 0 };
 	struct inst_store *st;
-	int r;
+	int r = 0;
 
-	*ret = (struct snapshot){ 0 };
-	r = store_instance_list(c->st, cluster, NULL, NULL, 5000, collect_id, &l, e);
-	if (r < 0) {
-		free(l.ids);
-		return r == -ENOMEM ? nomem(e) : r;
-	}
-	ret->in = calloc(l.n + 1, sizeof(*ret->in));
-	ret->owned = st = calloc(l.n + 1, sizeof(*st));
+	ret->in = calloc(l->n + 1, sizeof(*ret->in));
+	ret->owned = st = calloc(l->n + 1, sizeof(*st));
 	if (!ret->in || !st) {
-		free(l.ids);
 		snapshot_release(ret);
 		return nomem(e);
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		snprintf(st[i].id, sizeof(st[i].id), "%s", l.ids[i]);
+	for (size_t i = 0; i < l->n; i++) {
+		snprintf(st[i].id, sizeof(st[i].id), "%s", l->ids[i]);
 		ret->n = i + 1;
 		r = fill_one(c, cluster, &st[i], &ret->in[i], e);
 		if (r < 0)
 			break;
 	}
-	free(l.ids);
 	if (r < 0)
 		snapshot_release(ret);
 	return r < 0 ? r : 0;
+}
+
+int snapshot_load(struct control *c, const char *cluster, struct snapshot *ret, struct err *e)
+{
+	struct id_list l = { 0 };
+	int r;
+
+	*ret = (struct snapshot){ 0 };
+	r = store_instance_list(c->st, cluster, NULL, NULL, 5000, collect_id, &l, e);
+	if (r >= 0)
+		r = load_ids(c, cluster, &l, ret, e);
+	else if (r == -ENOMEM)
+		r = nomem(e);
+	free(l.ids);
+	return r;
+}
+
+int snapshot_load_one(struct control *c, const char *cluster, const char *id,
+		      struct snapshot *ret, struct err *e)
+{
+	_cleanup_free_ char *status = NULL, *text = NULL;
+	struct id_list l = { 0 };
+	int r;
+
+	*ret = (struct snapshot){ 0 };
+	r = store_instance_get(c->st, cluster, id, &status, &text, e);
+	if (r < 0)
+		return r;
+	if (strcmp(status, "INACTIVE") == 0)
+		return -ENOENT;
+	r = collect_id(id, &l);
+	if (r >= 0)
+		r = load_ids(c, cluster, &l, ret, e);
+	else
+		r = nomem(e);
+	free(l.ids);
+	return r;
 }

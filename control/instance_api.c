@@ -8,6 +8,7 @@
 
 #include "control/internal.h"
 #include "lib/cleanup.h"
+#include "scheduler/cql.h"
 #include "scheduler/instance.h"
 
 #define BAD "InvalidParameterException"
@@ -104,46 +105,49 @@ fail:
 	return NULL;
 }
 
-/* The API object of snapshot entry IN (whose stored document is DOC). */
-static int instance_view(struct control *c, const struct sched_instance *in, const cJSON *doc,
-			 const char *status, bool tags, cJSON **ret, struct err *e)
-{
-	_cleanup_(cJSON_Deletep) cJSON *v = cJSON_Duplicate(doc, true);
-	cJSON *t = NULL;
-	int r;
-
-	if (!v || json_add(v, "remainingResources", remaining(in)) < 0 ||
-	    json_add_num(v, "runningTasksCount", in->running_tasks) < 0)
-		return nomem(e);
-	cJSON_DeleteItemFromObjectCaseSensitive(v, "status");
-	if (json_add_str(v, "status", status) < 0)
-		return nomem(e);
-	if (tags) {
-		r = tags_to_json(c, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "containerInstanceArn")),
-				 &t, e);
-		if (r < 0)
-			return r;
-		if (json_add(v, "tags", t) < 0)
-			return nomem(e);
-	}
-	*ret = TAKE_PTR(v);
-	return 0;
-}
-
 static const char *status_name(enum sched_instance_status s)
 {
 	return s == SCHED_INSTANCE_ACTIVE ? "ACTIVE" : s == SCHED_INSTANCE_DRAINING ? "DRAINING"
 									      : "INACTIVE";
 }
 
-static int pending_count(struct control *c, const char *cluster, const char *id, int64_t *ret,
-			 struct err *e)
+static int add_tags(struct control *c, cJSON *v, struct err *e)
 {
-	struct store_usage u = { 0 };
-	int r = store_instance_usage(c->st, cluster, id, &u, NULL, NULL, e);
+	cJSON *t = NULL;
+	int r;
 
-	*ret = u.pending;
-	return r;
+	r = tags_to_json(c, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "containerInstanceArn")),
+			 &t, e);
+	if (r < 0)
+		return r;
+	return json_add(v, "tags", t) < 0 ? nomem(e) : 0;
+}
+
+int instance_view(struct control *c, const char *cluster, const struct snapshot *s, size_t i,
+		  bool tags, cJSON **ret, struct err *e)
+{
+	const struct sched_instance *in = &s->in[i];
+	_cleanup_(cJSON_Deletep) cJSON *v = cJSON_Duplicate(snapshot_doc(s, i), true);
+	struct store_usage u = { 0 };
+	int r;
+
+	r = store_instance_usage(c->st, cluster, in->id, &u, NULL, NULL, e);
+	if (r < 0)
+		return r;
+	if (!v)
+		return nomem(e);
+	cJSON_DeleteItemFromObjectCaseSensitive(v, "status");
+	cJSON_DeleteItemFromObjectCaseSensitive(v, "agentConnected");
+	if (json_add(v, "remainingResources", remaining(in)) < 0 ||
+	    json_add_num(v, "runningTasksCount", in->running_tasks) < 0 ||
+	    json_add_num(v, "pendingTasksCount", (double)u.pending) < 0 ||
+	    json_add_str(v, "status", status_name(in->status)) < 0 ||
+	    json_add(v, "agentConnected", cJSON_CreateBool(in->agent_connected)) < 0)
+		return nomem(e);
+	if (tags && (r = add_tags(c, v, e)) < 0)
+		return r;
+	*ret = TAKE_PTR(v);
+	return 0;
 }
 
 static int describe_one(struct control *c, const char *cluster, const struct snapshot *s,
@@ -151,23 +155,15 @@ static int describe_one(struct control *c, const char *cluster, const struct sna
 {
 	char id[NAME_MAX_LEN + 1], arn[ARN_MAX];
 	cJSON *v = NULL;
-	int64_t pending;
 	int r;
 
 	if (ctl_id_ref(c, ref, ARN_CONTAINER_INSTANCE, cluster, id) == 0) {
 		for (size_t i = 0; i < s->n; i++) {
 			if (strcmp(s->in[i].id, id) != 0)
 				continue;
-			r = instance_view(c, &s->in[i], snapshot_doc(s, i), status_name(s->in[i].status),
-					  tags, &v, e);
-			if (r >= 0)
-				r = pending_count(c, cluster, id, &pending, e);
-			if (r >= 0 && json_add_num(v, "pendingTasksCount", (double)pending) < 0)
-				r = nomem(e);
-			if (r < 0) {
-				cJSON_Delete(v);
+			r = instance_view(c, cluster, s, i, tags, &v, e);
+			if (r < 0)
 				return r;
-			}
 			return json_append(out, v) < 0 ? nomem(e) : 0;
 		}
 		ctl_arn(c, ARN_CONTAINER_INSTANCE, cluster, id, 0, arn);
@@ -225,66 +221,92 @@ int act_describe_container_instances(struct control *c, const cJSON *req, const 
 struct list_acc {
 	struct control *c;
 	const char *cluster;
-	cJSON *arns;
-	int n, limit;
-	char last[NAME_MAX_LEN + 1];
-	bool more;
+	const struct cql *filter;
+	const struct snapshot *s;   /* with a filter: the instances it is evaluated on */
+	struct pager pg;
 };
+
+static const struct sched_instance *find_in(const struct snapshot *s, const char *id)
+{
+	size_t lo = 0, hi = s->n;
+
+	/* The snapshot is in id order, as the store lists instances. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(s->in[mid].id, id);
+
+		if (r == 0)
+			return &s->in[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
 
 static int list_cb(const char *id, void *data)
 {
 	struct list_acc *l = data;
+	const struct sched_instance *in;
 	char arn[ARN_MAX];
 
-	if (l->n == l->limit) {
-		l->more = true;
-		return 1;
+	if (l->filter) {
+		in = find_in(l->s, id);
+		if (!in || !cql_eval(l->filter, in, NULL))
+			return 0;
 	}
-	l->n++;
-	snprintf(l->last, sizeof(l->last), "%s", id);
 	if (ctl_arn(l->c, ARN_CONTAINER_INSTANCE, l->cluster, id, 0, arn) < 0)
 		return -ENAMETOOLONG;
-	return json_append(l->arns, cJSON_CreateString(arn));
+	return pager_add(&l->pg, cJSON_CreateString(arn), cJSON_CreateString(id));
+}
+
+static int list_walk(struct control *c, struct list_acc *l, const char *status, struct err *e)
+{
+	const char *after = cJSON_GetStringValue(l->pg.after);
+	int r;
+
+	if (l->pg.after && !after)
+		return err_api(e, BAD, "Invalid nextToken value.");
+	r = store_instance_list(c->st, l->cluster, status, after, 1 << 30, list_cb, l, e);
+	if (r == -ENOMEM || r == -ENAMETOOLONG)
+		return err_set(e, r, "ListContainerInstances");
+	return r < 0 ? r : 0;
 }
 
 int act_list_container_instances(struct control *c, const cJSON *req, const char *principal,
 				 cJSON **ret, struct err *e)
 {
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	_cleanup_(cJSON_Deletep) cJSON *key = NULL;
 	const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "status"));
-	char cluster[NAME_MAX_LEN + 1], filter[NAME_MAX_LEN + 32];
+	const char *expr = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "filter"));
+	_cleanup_(cql_freep) struct cql *q = NULL;
+	_cleanup_free_ char *filter = NULL;
+	char cluster[NAME_MAX_LEN + 1];
 	struct list_acc l = { .c = c, .cluster = cluster };
+	struct snapshot s = { 0 };
 	int r;
 
 	(void)principal;
-	if (cJSON_GetObjectItemCaseSensitive(req, "filter"))
-		return err_api(e, BAD, "The filter parameter is not supported yet.");
-	l.arns = cJSON_CreateArray();
-	if (json_add(resp, "containerInstanceArns", l.arns) < 0)
-		return nomem(e);
 	r = ctl_cluster(c, req, cluster, e);
-	if (r >= 0)
-		r = page_limit(req, PAGE_MAX, &l.limit, e);
-	snprintf(filter, sizeof(filter), "%s|%s", cluster, status ? status : "");
-	if (r >= 0)
-		r = page_token_decode(c, "ListContainerInstances", filter, req, &key, e);
 	if (r < 0)
 		return r;
-	if (key && !cJSON_IsString(key))
-		return err_api(e, BAD, "Invalid nextToken value.");
-	r = store_instance_list(c->st, cluster, status, key ? key->valuestring : NULL, l.limit + 1,
-				list_cb, &l, e);
-	if (r < 0)
-		return r == -ENOMEM || r == -ENAMETOOLONG ? err_set(e, r, "ListContainerInstances") : r;
-	if (l.more) {
-		_cleanup_(cJSON_Deletep) cJSON *k = cJSON_CreateString(l.last);
-		_cleanup_free_ char *tok = NULL;
-
-		if (!k || page_token_encode(c, "ListContainerInstances", filter, k, &tok) < 0 ||
-		    json_add(resp, "nextToken", cJSON_CreateString(tok)) < 0)
-			return nomem(e);
+	/* Syntax errors name the position and what was expected. */
+	if (expr && (r = cql_compile(expr, &q, NULL, e)) < 0)
+		return r;
+	if (asprintf(&filter, "%s|%s|%s", cluster, status ? status : "", expr ? expr : "") < 0)
+		return nomem(e);
+	if (q && (r = snapshot_load(c, cluster, &s, e)) < 0)
+		return r;
+	l.filter = q;
+	l.s = &s;
+	r = pager_start(&l.pg, c, req, "ListContainerInstances", filter, PAGE_MAX, e);
+	if (r >= 0) {
+		r = list_walk(c, &l, status, e);
+		if (r >= 0)
+			r = pager_finish(&l.pg, "containerInstanceArns", ret, e);
+		else
+			pager_release(&l.pg);
 	}
-	*ret = TAKE_PTR(resp);
-	return 0;
+	snapshot_release(&s);
+	return r;
 }

@@ -7,6 +7,7 @@
 
 #include "control/arn.h"
 #include "control/control.h"
+#include "control/live.h"
 #include "lib/err.h"
 #include "store/store.h"
 
@@ -23,6 +24,10 @@ struct control {
 	void *task_cb_data;
 	struct ctl_note *notes;               /* sent after commit, dropped on rollback */
 	size_t n_notes, cap_notes;
+	struct live live;                     /* generations, last contact (live.h) */
+	control_generation_cb *gen_cb;
+	void *gen_cb_data;
+	struct control_hold *hold;            /* this call may be held (BerthPollWork) */
 };
 
 struct ctl_note {
@@ -70,6 +75,33 @@ int page_token_encode(const struct control *c, const char *action, const char *f
 int page_token_decode(const struct control *c, const char *action, const char *filter,
 		      const cJSON *req, cJSON **ret_key, struct err *e);
 
+/* Responses (reply.c).  {NAME: [], failures: []} into *ret; the two lists
+ * are borrowed from it.  0 or -ENOMEM. */
+int reply_with_failures(cJSON **ret, const char *name, cJSON **ret_list, cJSON **ret_failures);
+/* cJSON_Delete; returns NULL. */
+cJSON *reply_free(cJSON *resp);
+
+/* One page of a List* action: items are added in key order until LIMIT;
+ * one more means there is a next page, resumed after the last key. */
+struct pager {
+	struct control *c;
+	const char *action, *filter;
+	int limit, n;
+	bool more;
+	cJSON *after;   /* the key to resume after (NULL: from the start) */
+	cJSON *items;
+	cJSON *last;    /* key of the last item taken */
+};
+/* Reads maxResults (default DEF_LIMIT) and nextToken. */
+int pager_start(struct pager *p, struct control *c, const cJSON *req, const char *action,
+		const char *filter, int def_limit, struct err *e);
+/* Takes ITEM and KEY (both owned; NULL = out of memory: -ENOMEM).  1 when
+ * the page is full (the walk should stop). */
+int pager_add(struct pager *p, cJSON *item, cJSON *key);
+/* {NAME: items, nextToken?} into *ret; releases P either way. */
+int pager_finish(struct pager *p, const char *name, cJSON **ret, struct err *e);
+void pager_release(struct pager *p);
+
 /* Tags (tags.c).  TAGS is a list of {key, value} checked against ECS's rules. */
 int tags_check(const cJSON *tags, struct err *e);
 /* Adds/overwrites TAGS on ARN; refuses going over 50 tags in total. */
@@ -82,6 +114,10 @@ int cluster_ensure(struct control *c, const char *name, struct err *e);
 
 action_fn act_run_task, act_start_task, act_stop_task, act_describe_tasks, act_list_tasks;
 action_fn act_describe_container_instances, act_list_container_instances;
+action_fn act_register_container_instance, act_berth_poll_work, act_submit_task_state_change,
+	act_submit_container_state_change;
+action_fn act_update_container_instances_state, act_deregister_container_instance;
+action_fn act_put_attributes, act_delete_attributes, act_list_attributes;
 
 /* The request's "cluster" (default when absent) -> its name; an unknown or
  * inactive cluster is ClusterNotFoundException. */
@@ -110,6 +146,31 @@ int snapshot_load(struct control *c, const char *cluster, struct snapshot *ret, 
 void snapshot_release(struct snapshot *s);
 /* The stored document of snapshot entry I (borrowed). */
 const cJSON *snapshot_doc(const struct snapshot *s, size_t i);
+/* A snapshot of the one instance ID (-ENOENT, no error set: none, or INACTIVE). */
+int snapshot_load_one(struct control *c, const char *cluster, const char *id,
+		      struct snapshot *ret, struct err *e);
+/* The DescribeContainerInstances object of snapshot entry I. */
+int instance_view(struct control *c, const char *cluster, const struct snapshot *s, size_t i,
+		  bool tags, cJSON **ret, struct err *e);
+/* Registers or re-registers inside the caller's transaction. */
+int instance_register(struct control *c, const char *cluster,
+		      const struct control_instance_reg *reg, struct err *e);
+int instance_put_doc(struct control *c, const char *cluster, const char *id, const char *status,
+		     const cJSON *doc, struct err *e);
+/* Milliseconds on the monotonic clock (last contact). */
+int64_t ctl_mono_ms(void);
+/* The instance's agentConnected now. */
+bool ctl_agent_connected(const struct control *c, const char *cluster, const char *id);
+/* The task's document (-ENOENT: none) and, in the caller's transaction,
+ * what the agent needs to run it. */
+int task_for_agent_tx(struct control *c, const char *cluster, const char *task_id,
+		      cJSON **ret_task, cJSON **ret_taskdef, struct err *e);
+/* control_task_reports() inside the caller's transaction. */
+int task_reports_tx(struct control *c, const char *cluster, const char *task_id,
+		    const cJSON *const *reports, size_t n, struct err *e);
+/* The instance id in a task's containerInstanceArn ("" when none). */
+const char *task_instance_of(const cJSON *task);
+
 /* The stored document of instance ID in CLUSTER (-ENOENT: none). */
 int instance_doc(struct control *c, const char *cluster, const char *id, char **ret_status,
 		 cJSON **ret_doc, struct err *e);

@@ -65,6 +65,17 @@ extern const struct jshape shape_DescribeTasksRequest;
 extern const struct jshape shape_ListTasksRequest;
 extern const struct jshape shape_DescribeContainerInstancesRequest;
 extern const struct jshape shape_ListContainerInstancesRequest;
+extern const struct jshape shape_UpdateContainerInstancesStateRequest;
+extern const struct jshape shape_DeregisterContainerInstanceRequest;
+extern const struct jshape shape_PutAttributesRequest;
+extern const struct jshape shape_DeleteAttributesRequest;
+extern const struct jshape shape_ListAttributesRequest;
+/* The agent protocol's shapes (ECS's, extended; schema_berth.c). */
+extern const struct jshape shape_BerthRegisterContainerInstanceRequest;
+extern const struct jshape shape_BerthSubmitTaskStateChangeRequest;
+extern const struct jshape shape_BerthSubmitContainerStateChangeRequest;
+extern const struct jshape shape_BerthTaskReport;
+extern const struct jshape shape_BerthPollWorkRequest;
 
 /* Checks OBJ (must be a JSON object) against SHAPE.  On a violation returns
  * -EINVAL with e->type = EXC and a message naming the member. */

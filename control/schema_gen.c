@@ -641,3 +641,193 @@ static const struct jfield fields_ListContainerInstancesRequest[] = {
 };
 const struct jshape shape_ListContainerInstancesRequest = { "ListContainerInstancesRequest", fields_ListContainerInstancesRequest, ARRAY_SIZE(fields_ListContainerInstancesRequest) };
 
+static const char *const enum_UpdateContainerInstancesStateRequest_status[] = { "ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED", NULL };
+static const struct jfield fields_UpdateContainerInstancesStateRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "containerInstances", JT_LIST, JT_STRING, true, NULL, NULL },
+	{ "status", JT_STRING, JT_NONE, true, NULL, enum_UpdateContainerInstancesStateRequest_status },
+};
+const struct jshape shape_UpdateContainerInstancesStateRequest = { "UpdateContainerInstancesStateRequest", fields_UpdateContainerInstancesStateRequest, ARRAY_SIZE(fields_UpdateContainerInstancesStateRequest) };
+
+static const struct jfield fields_DeregisterContainerInstanceRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "containerInstance", JT_STRING, JT_NONE, true, NULL, NULL },
+	{ "force", JT_BOOL, JT_NONE, false, NULL, NULL },
+};
+const struct jshape shape_DeregisterContainerInstanceRequest = { "DeregisterContainerInstanceRequest", fields_DeregisterContainerInstanceRequest, ARRAY_SIZE(fields_DeregisterContainerInstanceRequest) };
+
+static const char *const enum_Attribute_targetType[] = { "container-instance", NULL };
+static const struct jfield fields_Attribute[] = {
+	{ "name", JT_STRING, JT_NONE, true, NULL, NULL },
+	{ "value", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "targetType", JT_STRING, JT_NONE, false, NULL, enum_Attribute_targetType },
+	{ "targetId", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+static const struct jshape shape_Attribute = { "Attribute", fields_Attribute, ARRAY_SIZE(fields_Attribute) };
+
+static const struct jfield fields_PutAttributesRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "attributes", JT_LIST, JT_OBJECT, true, &shape_Attribute, NULL },
+};
+const struct jshape shape_PutAttributesRequest = { "PutAttributesRequest", fields_PutAttributesRequest, ARRAY_SIZE(fields_PutAttributesRequest) };
+
+static const struct jfield fields_DeleteAttributesRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "attributes", JT_LIST, JT_OBJECT, true, &shape_Attribute, NULL },
+};
+const struct jshape shape_DeleteAttributesRequest = { "DeleteAttributesRequest", fields_DeleteAttributesRequest, ARRAY_SIZE(fields_DeleteAttributesRequest) };
+
+static const char *const enum_ListAttributesRequest_targetType[] = { "container-instance", NULL };
+static const struct jfield fields_ListAttributesRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "targetType", JT_STRING, JT_NONE, true, NULL, enum_ListAttributesRequest_targetType },
+	{ "attributeName", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "attributeValue", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "nextToken", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "maxResults", JT_INT, JT_NONE, false, NULL, NULL },
+};
+const struct jshape shape_ListAttributesRequest = { "ListAttributesRequest", fields_ListAttributesRequest, ARRAY_SIZE(fields_ListAttributesRequest) };
+
+static const struct jfield fields_Resource[] = {
+	{ "name", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "type", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "doubleValue", JT_NUMBER, JT_NONE, false, NULL, NULL },
+	{ "longValue", JT_LONG, JT_NONE, false, NULL, NULL },
+	{ "integerValue", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "stringSetValue", JT_LIST, JT_STRING, false, NULL, NULL },
+};
+static const struct jshape shape_Resource = { "Resource", fields_Resource, ARRAY_SIZE(fields_Resource) };
+
+static const struct jfield fields_VersionInfo[] = {
+	{ "agentVersion", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "agentHash", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "dockerVersion", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+static const struct jshape shape_VersionInfo = { "VersionInfo", fields_VersionInfo, ARRAY_SIZE(fields_VersionInfo) };
+
+static const char *const enum_PlatformDevice_type[] = { "GPU", NULL };
+static const struct jfield fields_PlatformDevice[] = {
+	{ "id", JT_STRING, JT_NONE, true, NULL, NULL },
+	{ "type", JT_STRING, JT_NONE, true, NULL, enum_PlatformDevice_type },
+};
+static const struct jshape shape_PlatformDevice = { "PlatformDevice", fields_PlatformDevice, ARRAY_SIZE(fields_PlatformDevice) };
+
+static const struct jfield fields_RegisterContainerInstanceRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "instanceIdentityDocument", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "instanceIdentityDocumentSignature", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "totalResources", JT_LIST, JT_OBJECT, false, &shape_Resource, NULL },
+	{ "versionInfo", JT_OBJECT, JT_NONE, false, &shape_VersionInfo, NULL },
+	{ "containerInstanceArn", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "attributes", JT_LIST, JT_OBJECT, false, &shape_Attribute, NULL },
+	{ "platformDevices", JT_LIST, JT_OBJECT, false, &shape_PlatformDevice, NULL },
+	{ "tags", JT_LIST, JT_OBJECT, false, &shape_Tag, NULL },
+};
+const struct jshape shape_RegisterContainerInstanceRequest = { "RegisterContainerInstanceRequest", fields_RegisterContainerInstanceRequest, ARRAY_SIZE(fields_RegisterContainerInstanceRequest) };
+
+static const struct jfield fields_BerthRegisterContainerInstanceRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "instanceIdentityDocument", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "instanceIdentityDocumentSignature", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "totalResources", JT_LIST, JT_OBJECT, false, &shape_Resource, NULL },
+	{ "versionInfo", JT_OBJECT, JT_NONE, false, &shape_VersionInfo, NULL },
+	{ "containerInstanceArn", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "attributes", JT_LIST, JT_OBJECT, false, &shape_Attribute, NULL },
+	{ "platformDevices", JT_LIST, JT_OBJECT, false, &shape_PlatformDevice, NULL },
+	{ "tags", JT_LIST, JT_OBJECT, false, &shape_Tag, NULL },
+	{ "berthHostname", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+const struct jshape shape_BerthRegisterContainerInstanceRequest = { "RegisterContainerInstanceRequest", fields_BerthRegisterContainerInstanceRequest, ARRAY_SIZE(fields_BerthRegisterContainerInstanceRequest) };
+
+static const char *const enum_NetworkBinding_protocol[] = { "tcp", "udp", NULL };
+static const struct jfield fields_NetworkBinding[] = {
+	{ "bindIP", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "containerPort", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "hostPort", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "protocol", JT_STRING, JT_NONE, false, NULL, enum_NetworkBinding_protocol },
+	{ "containerPortRange", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "hostPortRange", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+static const struct jshape shape_NetworkBinding = { "NetworkBinding", fields_NetworkBinding, ARRAY_SIZE(fields_NetworkBinding) };
+
+static const struct jfield fields_ContainerStateChange[] = {
+	{ "containerName", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "imageDigest", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "runtimeId", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "exitCode", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "networkBindings", JT_LIST, JT_OBJECT, false, &shape_NetworkBinding, NULL },
+	{ "reason", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "status", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+static const struct jshape shape_ContainerStateChange = { "ContainerStateChange", fields_ContainerStateChange, ARRAY_SIZE(fields_ContainerStateChange) };
+
+static const struct jfield fields_AttachmentStateChange[] = {
+	{ "attachmentArn", JT_STRING, JT_NONE, true, NULL, NULL },
+	{ "status", JT_STRING, JT_NONE, true, NULL, NULL },
+};
+static const struct jshape shape_AttachmentStateChange = { "AttachmentStateChange", fields_AttachmentStateChange, ARRAY_SIZE(fields_AttachmentStateChange) };
+
+static const char *const enum_ManagedAgentStateChange_managedAgentName[] = { "ExecuteCommandAgent", NULL };
+static const struct jfield fields_ManagedAgentStateChange[] = {
+	{ "containerName", JT_STRING, JT_NONE, true, NULL, NULL },
+	{ "managedAgentName", JT_STRING, JT_NONE, true, NULL, enum_ManagedAgentStateChange_managedAgentName },
+	{ "status", JT_STRING, JT_NONE, true, NULL, NULL },
+	{ "reason", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+static const struct jshape shape_ManagedAgentStateChange = { "ManagedAgentStateChange", fields_ManagedAgentStateChange, ARRAY_SIZE(fields_ManagedAgentStateChange) };
+
+static const struct jfield fields_SubmitTaskStateChangeRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "task", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "status", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "reason", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "containers", JT_LIST, JT_OBJECT, false, &shape_ContainerStateChange, NULL },
+	{ "attachments", JT_LIST, JT_OBJECT, false, &shape_AttachmentStateChange, NULL },
+	{ "managedAgents", JT_LIST, JT_OBJECT, false, &shape_ManagedAgentStateChange, NULL },
+	{ "pullStartedAt", JT_NUMBER, JT_NONE, false, NULL, NULL },
+	{ "pullStoppedAt", JT_NUMBER, JT_NONE, false, NULL, NULL },
+	{ "executionStoppedAt", JT_NUMBER, JT_NONE, false, NULL, NULL },
+};
+const struct jshape shape_SubmitTaskStateChangeRequest = { "SubmitTaskStateChangeRequest", fields_SubmitTaskStateChangeRequest, ARRAY_SIZE(fields_SubmitTaskStateChangeRequest) };
+
+static const struct jfield fields_BerthSubmitTaskStateChangeRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "task", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "status", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "reason", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "containers", JT_LIST, JT_OBJECT, false, &shape_ContainerStateChange, NULL },
+	{ "attachments", JT_LIST, JT_OBJECT, false, &shape_AttachmentStateChange, NULL },
+	{ "managedAgents", JT_LIST, JT_OBJECT, false, &shape_ManagedAgentStateChange, NULL },
+	{ "pullStartedAt", JT_NUMBER, JT_NONE, false, NULL, NULL },
+	{ "pullStoppedAt", JT_NUMBER, JT_NONE, false, NULL, NULL },
+	{ "executionStoppedAt", JT_NUMBER, JT_NONE, false, NULL, NULL },
+	{ "containerInstance", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "reports", JT_LIST, JT_OBJECT, false, &shape_BerthTaskReport, NULL },
+};
+const struct jshape shape_BerthSubmitTaskStateChangeRequest = { "SubmitTaskStateChangeRequest", fields_BerthSubmitTaskStateChangeRequest, ARRAY_SIZE(fields_BerthSubmitTaskStateChangeRequest) };
+
+static const struct jfield fields_SubmitContainerStateChangeRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "task", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "containerName", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "runtimeId", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "status", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "exitCode", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "reason", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "networkBindings", JT_LIST, JT_OBJECT, false, &shape_NetworkBinding, NULL },
+};
+const struct jshape shape_SubmitContainerStateChangeRequest = { "SubmitContainerStateChangeRequest", fields_SubmitContainerStateChangeRequest, ARRAY_SIZE(fields_SubmitContainerStateChangeRequest) };
+
+static const struct jfield fields_BerthSubmitContainerStateChangeRequest[] = {
+	{ "cluster", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "task", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "containerName", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "runtimeId", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "status", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "exitCode", JT_INT, JT_NONE, false, NULL, NULL },
+	{ "reason", JT_STRING, JT_NONE, false, NULL, NULL },
+	{ "networkBindings", JT_LIST, JT_OBJECT, false, &shape_NetworkBinding, NULL },
+	{ "containerInstance", JT_STRING, JT_NONE, false, NULL, NULL },
+};
+const struct jshape shape_BerthSubmitContainerStateChangeRequest = { "SubmitContainerStateChangeRequest", fields_BerthSubmitContainerStateChangeRequest, ARRAY_SIZE(fields_BerthSubmitContainerStateChangeRequest) };
+

@@ -65,8 +65,6 @@ int ctl_notify_task(struct control *c, const char *cluster, const char *task_id,
 {
 	struct ctl_note *n;
 
-	if (!c->task_cb)
-		return 0;
 	if (c->n_notes == c->cap_notes) {
 		size_t cap = c->cap_notes ? 2 * c->cap_notes : 16;
 		void *p = realloc(c->notes, cap * sizeof(*c->notes));
@@ -304,23 +302,22 @@ static int in_read_tx(struct control *c, struct err *e)
 	return store_begin(c->st, false, e);
 }
 
-int control_task_for_agent(struct control *c, const char *cluster, const char *task_id,
-			   cJSON **ret_task, cJSON **ret_taskdef, struct err *e)
+const char *task_instance_of(const cJSON *task)
+{
+	return instance_of(task);
+}
+
+int task_for_agent_tx(struct control *c, const char *cluster, const char *task_id,
+		      cJSON **ret_task, cJSON **ret_taskdef, struct err *e)
 {
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *td = NULL;
 	_cleanup_free_ char *status = NULL;
 	int r;
 
-	r = in_read_tx(c, e);
-	if (r < 0)
-		return r;
 	r = load_task(c, cluster, task_id, &doc, e);
 	if (r >= 0)
 		r = taskdef_lookup(c, str(doc, "taskDefinitionArn"), &status, &td, e);
-	store_rollback(c->st);
-	if (r == -ENOENT)
-		return r;
 	if (r < 0)
 		return r;
 	r = task_effective_taskdef(td, cJSON_GetObjectItemCaseSensitive(doc, "overrides"), ret_taskdef);
@@ -330,17 +327,27 @@ int control_task_for_agent(struct control *c, const char *cluster, const char *t
 	return 0;
 }
 
-int control_task_reports(struct control *c, const char *cluster, const char *task_id,
-			 const cJSON *const *reports, size_t n, struct err *e)
+int control_task_for_agent(struct control *c, const char *cluster, const char *task_id,
+			   cJSON **ret_task, cJSON **ret_taskdef, struct err *e)
+{
+	int r;
+
+	r = in_read_tx(c, e);
+	if (r < 0)
+		return r;
+	r = task_for_agent_tx(c, cluster, task_id, ret_task, ret_taskdef, e);
+	store_rollback(c->st);
+	return r;
+}
+
+int task_reports_tx(struct control *c, const char *cluster, const char *task_id,
+		    const cJSON *const *reports, size_t n, struct err *e)
 {
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	bool changed = false;
 	double now = ctl_now();
 	int r;
 
-	r = store_begin(c->st, true, e);
-	if (r < 0)
-		return r;
 	r = load_task(c, cluster, task_id, &doc, e);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		bool one = false;
@@ -350,6 +357,18 @@ int control_task_reports(struct control *c, const char *cluster, const char *tas
 	}
 	if (r >= 0 && changed)
 		r = save_task(c, cluster, task_id, doc, e);
+	return r;
+}
+
+int control_task_reports(struct control *c, const char *cluster, const char *task_id,
+			 const cJSON *const *reports, size_t n, struct err *e)
+{
+	int r;
+
+	r = store_begin(c->st, true, e);
+	if (r < 0)
+		return r;
+	r = task_reports_tx(c, cluster, task_id, reports, n, e);
 	if (r < 0) {
 		store_rollback(c->st);
 		return r;

@@ -102,6 +102,8 @@ const struct config_key_def config_keys[_CFG_MAX] = {
 	[CFG_SHARED_VOLUME_MATCH_FULL_CONFIG] = { "BERTH_SHARED_VOLUME_MATCH_FULL_CONFIG",
 		"ECS_SHARED_VOLUME_MATCH_FULL_CONFIG", "false", NULL, CFGT_BOOL, false, 0, 0, NULL,
 		"A shared named volume must match the task's `labels` and `driverOpts` too, not only its name (as ECS)." },
+	[CFG_AGENT_HEARTBEAT_TIMEOUT] = { "BERTH_AGENT_HEARTBEAT_TIMEOUT", NULL, "60", NULL, CFGT_UINT, false, 1,
+		86400, NULL, "Seconds after an agent's last poll or report before its instance shows `agentConnected: false` and gets no placements; `berth agent` polls at least three times within it." },
 	[CFG_CONTROLLER] = { "BERTH_CONTROLLER", NULL, NULL, "none", CFGT_STRING, false, 0, 0, NULL,
 		"`berth agent`: the control plane's API, `http://HOST:PORT` (its `BERTH_API_LISTEN`); `--controller` overrides it." },
 	[CFG_AGENT_ACCESS_KEY_ID] = { "BERTH_AGENT_ACCESS_KEY_ID", NULL, NULL, "none", CFGT_STRING, false, 0, 0, NULL,
@@ -114,8 +116,6 @@ const struct config_key_def config_keys[_CFG_MAX] = {
 		"Registered as the `ecs.instance-type` attribute (edge: the host class)." },
 	[CFG_EMBEDDED_AGENT] = { "BERTH_EMBEDDED_AGENT", NULL, "true", NULL, CFGT_BOOL, false, 0, 0, NULL,
 		"`berth daemon` runs an agent for its own host; `false`: control plane only (hosts join with `berth agent`)." },
-	[CFG_AGENT_HEARTBEAT_TIMEOUT] = { "BERTH_AGENT_HEARTBEAT_TIMEOUT", NULL, "60", NULL, CFGT_UINT, false, 1, 3600, NULL,
-		"Seconds without a poll after which an agent is `agentConnected: false` (control plane); `berth agent` polls at least three times in it." },
 };
 
 static void add_warning(struct config *cfg, const char *fmt, ...)

@@ -327,8 +327,14 @@ static void test_instance_tasks(void **state)
 	cJSON_Delete(r);
 	assert_int_equal(remaining(f, "MEMORY"), 480);
 	assert_int_equal(remaining(f, "CPU"), 1024);
-	refused(f, "ListContainerInstances", "{'filter':'attribute:x exists'}",
-		"InvalidParameterException", "not supported");
+	r = ok(f, "ListContainerInstances", "{'filter':'attribute:x exists'}");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "containerInstanceArns")), 0);
+	cJSON_Delete(r);
+	r = ok(f, "ListContainerInstances", "{'filter':'not(attribute:x exists)'}");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(r, "containerInstanceArns")), 1);
+	cJSON_Delete(r);
+	refused(f, "ListContainerInstances", "{'filter':'attribute:x =='}",
+		"InvalidParameterException", "position");
 }
 
 int main(void)
