@@ -48,20 +48,21 @@ _env() {
 	return 0
 }
 
-# run_in NAME CMD...: CMD in namespace NAME's network only (`ip netns exec`
-# would mount a /sys without the cgroup hierarchies the shims join).
+# _bg NAME CMD...: CMD in the background in namespace NAME's network only
+# (`ip netns exec` would mount a /sys without the cgroup hierarchies the
+# shims join), logging to $CL/NAME/log; its pid in $CL/NAME/pid and $CL/pids.
 _bg() {
-	local name=$1 log=$2
+	local name=$1
 	local -a envs
-	shift 2
+	shift
 	mapfile -t envs < <(_env)
-	nsenter --net="/run/netns/$(_ns "$name")" env -i "${envs[@]}" "$@" >> "$log" 2>&1 &
+	(nsenter --net="/run/netns/$(_ns "$name")" env -i "${envs[@]}" "$@" >> "$CL/$name/log" 2>&1 &
+	 echo $! > "$CL/$name/pid")
+	cat "$CL/$name/pid" >> "$CL/pids"
 }
 
 cp_start() {
-	_bg cp "$CL/cp/log" "$BERTH" daemon --config "$CL/cp/berth.conf"
-	echo $! > "$CL/cp/pid"
-	echo $! >> "$CL/pids"
+	_bg cp "$BERTH" daemon --config "$CL/cp/berth.conf"
 	local i
 	for i in $(seq 1 200); do
 		aws_ecs list-clusters >/dev/null 2>&1 && return 0
@@ -74,10 +75,7 @@ cp_start() {
 }
 
 agent_start() { # N
-	_bg "h$1" "$CL/h$1/log" "$BERTH" agent --config "$CL/h$1/berth.conf" \
-		--controller "http://$CP_ADDR:$CP_PORT"
-	echo $! > "$CL/h$1/pid"
-	echo $! >> "$CL/pids"
+	_bg "h$1" "$BERTH" agent --config "$CL/h$1/berth.conf" --controller "http://$CP_ADDR:$CP_PORT"
 }
 
 agent_kill() { # N
@@ -388,7 +386,8 @@ stop_all() {
 	out=$(aws_ecs run-task --task-definition k \
 		--placement-constraints 'type=memberOf,expression=attribute:ecs.availability-zone == az-b and attribute:ecs.instance-type == small')
 	[ "$(jq '.tasks | length' <<<"$out")" -eq 0 ]
-	[ "$(jq -r '.failures[0].reason' <<<"$out")" = AGENT ]
+	# (the scheduler names the closest instance; h4 is not even a candidate)
+	[ "$(jq '.failures | length' <<<"$out")" -eq 1 ]
 	# the tasks kept running without their agent
 	aws_ecs describe-tasks --tasks $mine | jq -e '[.tasks[] | .lastStatus == "RUNNING"] | all' >/dev/null
 
@@ -410,8 +409,8 @@ stop_all() {
 @test "cluster: a DRAINING instance gets nothing new; ACTIVE again, it does" {
 	register dr
 	aws_ecs update-container-instances-state --container-instances "$(id_of 1)" --status DRAINING >/dev/null
-	out=$(aws_ecs run-task --task-definition dr --count 9 --placement-strategy type=spread,field=instanceId)
-	[ "$(jq '.tasks | length' <<<"$out")" -eq 9 ]
+	out=$(aws_ecs run-task --task-definition dr --count 6 --placement-strategy type=spread,field=instanceId)
+	[ "$(jq '.tasks | length' <<<"$out")" -eq 6 ]
 	for h in $(placements "$out"); do [ "$h" != 1 ]; done
 	stop_all
 	aws_ecs update-container-instances-state --container-instances "$(id_of 1)" --status ACTIVE >/dev/null
