@@ -417,3 +417,62 @@ stop_all() {
 	out=$(aws_ecs run-task --task-definition dr --count 4 --placement-strategy type=spread,field=instanceId)
 	[ "$(counts "$out")" = "1 1 1 1" ]
 }
+
+@test "cluster: the control plane restarts; the agents poll again and their tasks stay RUNNING" {
+	register cr
+	out=$(aws_ecs run-task --task-definition cr --count 4 --placement-strategy type=spread,field=instanceId)
+	[ "$(counts "$out")" = "1 1 1 1" ]
+	wait_running "$out"
+	arns=$(jq -r '.tasks[].taskArn' <<<"$out")
+	pid=$(cat "$CL/cp/pid")
+	kill -KILL "$pid"
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	cp_start
+	wait_instances 4
+	aws_ecs describe-tasks --tasks $arns | jq -e '[.tasks[] | .lastStatus == "RUNNING"] | all' >/dev/null
+	# work reaches the agents again: a stop on every host
+	for t in $arns; do aws_ecs stop-task --task "$t" >/dev/null; done
+	for i in $(seq 1 300); do
+		aws_ecs describe-tasks --tasks $arns | jq -e '[.tasks[] | .lastStatus == "STOPPED"] | all' >/dev/null && break
+		sleep 0.1
+	done
+	aws_ecs describe-tasks --tasks $arns | jq -e '[.tasks[] | .lastStatus == "STOPPED"] | all' >/dev/null
+}
+
+@test "cluster: an agent refuses to start without a controller, with a malformed BERTH_INSTANCE_ATTRIBUTES, or with a key the control plane refuses" {
+	d=$CL/bad
+	mkdir -p "$d/log"
+	run -2 env -i PATH="$PATH" BERTH_STATE_DIR="$d/state" BERTH_RUN_DIR="$d/run" "$BERTH" agent --config /dev/null
+	[[ $output == *"--controller URL or BERTH_CONTROLLER"* ]]
+	run -1 env -i PATH="$PATH" BERTH_STATE_DIR="$d/state" BERTH_RUN_DIR="$d/run" \
+		BERTH_INSTANCE_ATTRIBUTES='["not", "an object"]' "$BERTH" agent --config /dev/null --controller http://127.0.0.1:1
+	[[ $output == *BERTH_INSTANCE_ATTRIBUTES* ]]
+	run -1 nsenter --net="/run/netns/$(_ns h1)" env -i PATH="$PATH" BERTH_STATE_DIR="$d/state" BERTH_RUN_DIR="$d/run" \
+		BERTH_AGENT_ACCESS_KEY_ID="$AGENT_AKID" BERTH_AGENT_SECRET_ACCESS_KEY=wrong BERTH_CGROUP_ENFORCE=off \
+		"$BERTH" agent --config /dev/null --controller "http://$CP_ADDR:$CP_PORT"
+	[[ $output == *RegisterContainerInstance*Signature* ]]
+	# the user's key is not an agent's
+	run -1 nsenter --net="/run/netns/$(_ns h1)" env -i PATH="$PATH" BERTH_STATE_DIR="$d/state" BERTH_RUN_DIR="$d/run" \
+		BERTH_AGENT_ACCESS_KEY_ID="$AKID" BERTH_AGENT_SECRET_ACCESS_KEY="$SECRET" BERTH_CGROUP_ENFORCE=off \
+		"$BERTH" agent --config /dev/null --controller "http://$CP_ADDR:$CP_PORT"
+	[[ $output == *AccessDenied* ]]
+	[ "$(aws_ecs list-container-instances | jq '.containerInstanceArns | length')" -eq 4 ]
+}
+
+@test "cluster: every task stopped, no shim of this cluster is left" {
+	stop_all
+	for i in $(seq 1 300); do
+		arns=$(aws_ecs list-tasks --desired-status STOPPED | jq -r '.taskArns[]')
+		left=$(aws_ecs describe-tasks --tasks $arns | jq '[.tasks[] | select(.lastStatus != "STOPPED")] | length')
+		[ "$left" -eq 0 ] && break
+		sleep 0.1
+	done
+	[ -n "$arns" ] && [ "$left" -eq 0 ]
+	[ -z "$(aws_ecs list-tasks | jq -r '.taskArns[]')" ]
+	for i in $(seq 1 100); do
+		pgrep -f -- "--task-dir $CL/" >/dev/null || break
+		sleep 0.1
+	done
+	run pgrep -f -- "--task-dir $CL/"
+	[ "$status" -ne 0 ]
+}
