@@ -277,8 +277,9 @@ wait_running() { # RUN-TASK-OUTPUT
 stop_all() {
 	local t
 	for t in $(aws_ecs list-tasks --desired-status RUNNING 2>/dev/null | jq -r '.taskArns[]'); do
-		aws_ecs stop-task --task "$t" >/dev/null 2>&1 || true
+		aws_ecs stop-task --task "$t" >/dev/null 2>&1 &
 	done
+	wait
 }
 
 # ---- tests ----
@@ -475,4 +476,11 @@ stop_all() {
 	done
 	run pgrep -f -- "--task-dir $CL/"
 	[ "$status" -ne 0 ]
+	# the agents stop cleanly (and the sanitizers found nothing)
+	for n in 1 2 3 4; do kill -TERM "$(cat "$CL/h$n/pid")"; done
+	for n in 1 2 3 4; do
+		for i in $(seq 1 100); do kill -0 "$(cat "$CL/h$n/pid")" 2>/dev/null || break; sleep 0.1; done
+		grep -q "berth agent stopped" "$CL/h$n/log"
+		run ! grep -E "Sanitizer|runtime error" "$CL/h$n/log"
+	done
 }
