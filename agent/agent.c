@@ -128,7 +128,9 @@ int agent_task_cleanup(struct agent *a, const char *id)
 	int r = 0;
 
 	if (sfd >= 0) {
-		r = umount_one(a, sfd, id);
+		r = agent_volumes_cleanup(a, id);
+		if (r == 0)
+			r = umount_one(a, sfd, id);
 		/* Never remove what may still be mounted. */
 		if (r == 0)
 			r = img_rm_rf_at(sfd, id);

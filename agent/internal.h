@@ -62,6 +62,7 @@ struct spec_in {
 	int64_t pids_limit;           /* 0: none */
 	uint64_t stop_timeout_sec;
 	const struct spec_container_in *containers;  /* in containerDefinitions order */
+	const cJSON *volumes;         /* agent_volumes_json's object, or NULL */
 };
 int spec_build(const struct spec_in *in, cJSON **ret);
 /* The overrides a container definition makes to its image config; strings
@@ -69,6 +70,15 @@ int spec_build(const struct spec_in *in, cJSON **ret);
 struct img_overrides;
 int spec_overrides(const cJSON *def, struct img_overrides *ret);
 void spec_overrides_release(struct img_overrides *o);
+
+/* ---- volumes.c: task volumes (volumes/) ---- */
+struct agent;
+/* spec.json's "volumes" object for the effective task definition TD and the
+ * host's settings; E: the ResourceInitializationError reason. */
+int agent_volumes_json(struct agent *a, const cJSON *td, cJSON **ret, struct err *e);
+/* Host cleanup of task ID's volumes: uses a killed shim left are dropped,
+ * scope=task named volumes and $STATE/tasks/<id>/volumes removed. */
+int agent_volumes_cleanup(struct agent *a, const char *id);
 
 /* ---- report.c: shim status -> task state reports (pure) ---- */
 /* The shim's status object -> a report for control_task_report.  Container

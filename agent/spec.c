@@ -168,6 +168,8 @@ int spec_build(const struct spec_in *in, cJSON **ret)
 		return -ENOMEM;
 	if (in->pids_limit > 0 && !add(s, "pidsLimit", cJSON_CreateNumber((double)in->pids_limit)))
 		return -ENOMEM;
+	if (in->volumes && !add(s, "volumes", cJSON_Duplicate(in->volumes, true)))
+		return -ENOMEM;
 	cJSON_ArrayForEach(def, get(in->taskdef, "containerDefinitions")) {
 		if (!cJSON_AddItemToArray(list, container(in, def, &in->containers[i++])))
 			return -ENOMEM;

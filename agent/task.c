@@ -447,7 +447,7 @@ static int write_spec(struct atask *t, const cJSON *task, const cJSON *td,
 		      const struct prepared *p, size_t n, struct err *e)
 {
 	struct spec_container_in ci[SPEC_MAX_CONTAINERS];
-	_cleanup_(cJSON_Deletep) cJSON *spec = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *spec = NULL, *vols = NULL;
 	_cleanup_free_ char *text = NULL;
 	char sdir[PATH_MAX], rdir[PATH_MAX];
 	_cleanup_close_ int dfd = -1;
@@ -465,6 +465,9 @@ static int write_spec(struct atask *t, const cJSON *task, const cJSON *td,
 		ci[i] = (struct spec_container_in){ p[i].rootfs, &p[i].exec };
 	join(sdir, sizeof(sdir), t->a->state_tasks, t->id);
 	task_dir(t, rdir, sizeof(rdir));
+	if ((r = agent_volumes_json(t->a, td, &vols, e)) < 0)
+		return r;
+	in.volumes = vols;
 	if (spec_build(&in, &spec) < 0 || !(text = cJSON_Print(spec)))
 		return err_set(e, -ENOMEM, "spec.json");
 	dfd = open(rdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -75,6 +75,7 @@ int rule_depends_cycle(struct td *t);
 int rule_volumes(struct td *t);
 int rule_mount_points(struct td *t);
 int rule_volumes_from(struct td *t);
+int rule_volumes_from_cycle(struct td *t);
 int rule_health_check(struct td *t);
 int rule_ulimits(struct td *t);
 int rule_linux_parameters(struct td *t);

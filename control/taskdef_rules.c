@@ -279,8 +279,16 @@ static int container_index(const struct td *t, const char *name)
 	return -1;
 }
 
+/* An edge list of the containers: LIST entries naming another by KEY. */
+struct edges {
+	const char *list, *key;
+};
+
+static const struct edges depends_edges = { "dependsOn", "containerName" };
+static const struct edges from_edges = { "volumesFrom", "sourceContainer" };
+
 /* Depth-first search; 1 = on the current path, 2 = done. */
-static bool has_cycle(const struct td *t, int i, unsigned char *state)
+static bool has_cycle(const struct td *t, const struct edges *g, int i, unsigned char *state)
 {
 	const cJSON *d;
 
@@ -289,27 +297,32 @@ static bool has_cycle(const struct td *t, int i, unsigned char *state)
 	if (state[i] == 2)
 		return false;
 	state[i] = 1;
-	cJSON_ArrayForEach(d, get(cJSON_GetArrayItem(t->containers, i), "dependsOn")) {
-		int j = container_index(t, get_str(d, "containerName"));
+	cJSON_ArrayForEach(d, get(cJSON_GetArrayItem(t->containers, i), g->list)) {
+		int j = container_index(t, get_str(d, g->key));
 
-		if (j >= 0 && has_cycle(t, j, state))
+		if (j >= 0 && has_cycle(t, g, j, state))
 			return true;
 	}
 	state[i] = 2;
 	return false;
 }
 
-int rule_depends_cycle(struct td *t)
+static int no_cycle(struct td *t, const struct edges *g)
 {
 	unsigned char state[16] = { 0 }; /* rule_container_count capped containers at 10 */
 	int n = cJSON_GetArraySize(t->containers);
 
 	for (int i = 0; i < n; i++)
-		if (has_cycle(t, i, state))
-			return err_api(t->e, EXC, "Invalid setting for container '%s'. The dependsOn "
+		if (has_cycle(t, g, i, state))
+			return err_api(t->e, EXC, "Invalid setting for container '%s'. The %s "
 				       "relationships form a cycle.",
-				       cname(cJSON_GetArrayItem(t->containers, i)));
+				       cname(cJSON_GetArrayItem(t->containers, i)), g->list);
 	return 0;
+}
+
+int rule_depends_cycle(struct td *t)
+{
+	return no_cycle(t, &depends_edges);
 }
 
 static const cJSON *find_volume(const struct td *t, const char *name)
@@ -323,6 +336,33 @@ static const cJSON *find_volume(const struct td *t, const char *name)
 			return v;
 	}
 	return NULL;
+}
+
+/* A ".." component: a host path that walks up, or a containerPath whose
+ * meaning depends on what the image has at its parents. */
+static bool has_dotdot(const char *p)
+{
+	for (const char *c = p; c && (c = strstr(c, "..")); c += 2)
+		if ((c == p || c[-1] == '/') && (c[2] == '\0' || c[2] == '/'))
+			return true;
+	return false;
+}
+
+static const char *const volume_kinds[] = {
+	"host", "dockerVolumeConfiguration", "efsVolumeConfiguration",
+	"fsxWindowsFileServerVolumeConfiguration", "configuredAtLaunch",
+};
+
+static int volume_kind_count(const cJSON *v)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(volume_kinds); i++) {
+		const cJSON *k = get(v, volume_kinds[i]);
+
+		n += k && !cJSON_IsNull(k) && !cJSON_IsFalse(k);
+	}
+	return n;
 }
 
 int rule_volumes(struct td *t)
@@ -341,6 +381,14 @@ int rule_volumes(struct td *t)
 		if (src && !is_abs_path(src))
 			return err_api(t->e, EXC, "Invalid setting for volume '%s'. "
 				       "'host.sourcePath' must be an absolute path.", n);
+		if (has_dotdot(src))
+			return err_api(t->e, EXC, "Invalid setting for volume '%s'. "
+				       "'host.sourcePath' must not contain '..' components.", n);
+		if (volume_kind_count(v) > 1)
+			return err_api(t->e, EXC, "Invalid setting for volume '%s'. Only one of host, "
+				       "dockerVolumeConfiguration, efsVolumeConfiguration, "
+				       "fsxWindowsFileServerVolumeConfiguration and configuredAtLaunch "
+				       "may be set.", n);
 		dvc = get(v, "dockerVolumeConfiguration");
 		if (cJSON_IsTrue(get(dvc, "autoprovision")) &&
 		    strcmp(get_str(dvc, "scope") ? get_str(dvc, "scope") : "task", "shared") != 0)
@@ -364,6 +412,14 @@ int rule_mount_points(struct td *t)
 		if (!is_abs_path(path))
 			return err_api(t->e, EXC, "Invalid setting for container '%s'. mountPoints "
 				       "containerPath must be an absolute path.", cname(c));
+		if (has_dotdot(path))
+			return err_api(t->e, EXC, "Invalid setting for container '%s'. mountPoints "
+				       "containerPath '%.64s' must not contain '..' components.",
+				       cname(c), path);
+		for (const cJSON *o = get(c, "mountPoints")->child; o != m; o = o->next)
+			if (get_str(o, "containerPath") && strcmp(get_str(o, "containerPath"), path) == 0)
+				return err_api(t->e, EXC, "Invalid setting for container '%s'. "
+					       "Duplicate mount point '%.64s'.", cname(c), path);
 	}
 	return 0;
 }
@@ -382,6 +438,12 @@ int rule_volumes_from(struct td *t)
 				       "task definition.", cname(c), src ? src : "");
 	}
 	return 0;
+}
+
+/* Runs after rule_volumes_from: every sourceContainer exists. */
+int rule_volumes_from_cycle(struct td *t)
+{
+	return no_cycle(t, &from_edges);
 }
 
 static const struct hc_range {

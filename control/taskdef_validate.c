@@ -367,6 +367,7 @@ static rule_fn *const rules[] = {
 	rule_volumes,
 	rule_mount_points,
 	rule_volumes_from,
+	rule_volumes_from_cycle,
 	rule_health_check,
 	rule_ulimits,
 	rule_linux_parameters,

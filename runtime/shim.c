@@ -207,7 +207,10 @@ static int prepare_task(struct shim *s, struct err *e)
 	r = make_task_cgroup(s, e);
 	if (r < 0)
 		return r;
-	return make_namespaces(s, e);
+	r = make_namespaces(s, e);
+	if (r < 0)
+		return r;
+	return shim_vol_prepare(s, e);
 }
 
 static void on_stop_signal(struct loop *l, const struct signalfd_siginfo *si, void *data)
@@ -228,6 +231,7 @@ void shim_finish(struct shim *s)
 	s->stopped_at = shim_now();
 	drop_namespaces(s);
 	drop_task_cgroup(s);
+	shim_vol_release(s);
 	shim_changed(s);
 }
 

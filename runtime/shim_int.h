@@ -73,6 +73,7 @@ struct shim_task {
 	size_t n_ctrs;
 	size_t order[SHIM_MAX_CONTAINERS];  /* a start order honouring dependsOn */
 	char cgroup_parent_task[512];       /* "<cgroupParent>/<taskId>": the containers' parent */
+	struct shim_vol *vol;               /* spec.json "volumes" (shim_volumes.c); NULL = none */
 	void **owned;                       /* every string and array above, freed at release */
 	size_t n_owned, cap_owned;
 };
@@ -82,6 +83,11 @@ struct shim_task {
  * released and E says what is wrong. */
 int shim_spec_parse(const char *text, size_t len, struct shim_task *ret, struct err *e);
 void shim_task_release(struct shim_task *t);
+/* shim_volumes.c: spec.json's "volumes" object (volumes/taskjson.c) into
+ * T->vol, checked; absent or null = none.  Freed by shim_task_release. */
+struct cJSON;
+int shim_vol_parse(struct shim_task *t, const struct cJSON *obj, struct err *e);
+void shim_vol_free(struct shim_task *t);
 /* Pure: a start order of T's containers (ORDER[i] = container index) in
  * which every container comes after those it depends on; -ELOOP with the
  * names of a cycle in E. */

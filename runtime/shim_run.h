@@ -99,5 +99,15 @@ int shim_ctl_listen(struct shim *s);
 void shim_ctl_notify(struct shim *s);
 void shim_ctl_close_all(struct shim *s);
 
+/* shim_volumes.c: the task's volumes on the host, before the first
+ * container (E: the ResourceInitializationError reason); their release at
+ * the end; one container's mounts opened as detached mounts into RET and
+ * set as P->volumes (free RET with vol_ctr_mounts_free once it started). */
+struct vol_ctr_mounts;
+int shim_vol_prepare(struct shim *s, struct err *e);
+void shim_vol_release(struct shim *s);
+int shim_vol_ctr_open(struct shim_ctr *c, struct rt_plan *p, struct vol_ctr_mounts *ret,
+		      struct err *e);
+
 /* shim.c: the end, once every container stopped. */
 void shim_finish(struct shim *s);

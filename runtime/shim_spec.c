@@ -45,6 +45,7 @@ static char *own_str(struct shim_task *t, const char *s)
 
 void shim_task_release(struct shim_task *t)
 {
+	shim_vol_free(t);
 	for (size_t i = 0; i < t->n_owned; i++)
 		free(t->owned[i]);
 	free(t->owned);
@@ -701,6 +702,9 @@ static int parse_task(struct shim_task *t, const cJSON *root, struct err *e)
 		if (r < 0)
 			return r;
 	}
+	r = shim_vol_parse(t, field(root, "volumes"), e);
+	if (r < 0)
+		return r;
 	return shim_deps_order(t, t->order, e);
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "volumes/volumes.h"
 
 #define REASON_OOM "OutOfMemoryError: Container killed due to memory usage"
 #define REASON_ESSENTIAL "Essential container in task exited"
@@ -216,6 +217,7 @@ static int launch(struct shim_ctr *c, struct err *e)
 {
 	struct shim *s = c->shim;
 	_cleanup_free_ struct rt_plan *p = malloc(sizeof(*p));
+	struct vol_ctr_mounts vm = { 0 };
 	int out_wr = -1, err_wr = -1, r;
 
 	if (!p)
@@ -233,6 +235,9 @@ static int launch(struct shim_ctr *c, struct err *e)
 		err_set(e, r, "create the output pipes");
 		goto out;
 	}
+	r = shim_vol_ctr_open(c, p, &vm, e);
+	if (r < 0)
+		goto out;
 	p->stdio[1] = out_wr;
 	p->stdio[2] = err_wr;
 	r = rt_container_start(p, &c->rc, e);
@@ -245,6 +250,7 @@ static int launch(struct shim_ctr *c, struct err *e)
 	c->envp = TAKE_PTR(p->envp);
 	c->hostname_env = TAKE_PTR(p->hostname_env);
 out:
+	vol_ctr_mounts_free(&vm);   /* attached in the child, or dissolved */
 	if (out_wr >= 0)
 		close(out_wr);
 	if (err_wr >= 0)

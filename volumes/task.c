@@ -82,29 +82,23 @@ static int parse_bool(const char *v, bool *ret)
 	return -EINVAL;
 }
 
-int vol_cfg_from_env(struct vol_cfg *ret, struct err *e)
+int vol_cfg_from(const char *state_dir, const char *host_roots, const char *match_full,
+		 const char *shared_fs, struct vol_cfg *ret, struct err *e)
 {
 	struct vol_cfg c = { 0 };
-	const char *v;
+	const char *v = state_dir && *state_dir ? state_dir : "/var/lib/berth";
 	int r = 0;
 
-	v = getenv("BERTH_STATE_DIR");
-	if (!v || !*v)
-		v = "/var/lib/berth";
 	if (v[0] != '/' || strlen(v) >= sizeof(c.state_dir))
 		return err_setx(e, -EINVAL, "BERTH_STATE_DIR must be an absolute path");
 	strcpy(c.state_dir, v);
-	v = getenv("BERTH_HOST_VOLUME_ROOTS");
-	if (v && *v)
-		r = parse_roots(&c, v, e);
-	v = getenv("BERTH_SHARED_VOLUME_MATCH_FULL_CONFIG");
-	if (!v || !*v)
-		v = getenv("ECS_SHARED_VOLUME_MATCH_FULL_CONFIG");
-	if (r == 0 && v && *v && parse_bool(v, &c.match_full_config) < 0)
-		r = err_setx(e, -EINVAL, "BERTH_SHARED_VOLUME_MATCH_FULL_CONFIG: '%s' is not true or false", v);
-	v = getenv("BERTH_SHARED_FILESYSTEMS");
-	if (r == 0 && v && *v) {
-		c.shared_fs = cJSON_Parse(v);
+	if (host_roots && *host_roots)
+		r = parse_roots(&c, host_roots, e);
+	if (r == 0 && match_full && *match_full && parse_bool(match_full, &c.match_full_config) < 0)
+		r = err_setx(e, -EINVAL, "BERTH_SHARED_VOLUME_MATCH_FULL_CONFIG: '%s' is not true or false",
+			     match_full);
+	if (r == 0 && shared_fs && *shared_fs) {
+		c.shared_fs = cJSON_Parse(shared_fs);
 		if (!cJSON_IsObject(c.shared_fs))
 			r = err_setx(e, -EINVAL, "BERTH_SHARED_FILESYSTEMS is not a JSON object");
 	}
@@ -114,6 +108,16 @@ int vol_cfg_from_env(struct vol_cfg *ret, struct err *e)
 	}
 	*ret = c;
 	return 0;
+}
+
+int vol_cfg_from_env(struct vol_cfg *ret, struct err *e)
+{
+	const char *match = getenv("BERTH_SHARED_VOLUME_MATCH_FULL_CONFIG");
+
+	if (!match || !*match)
+		match = getenv("ECS_SHARED_VOLUME_MATCH_FULL_CONFIG");
+	return vol_cfg_from(getenv("BERTH_STATE_DIR"), getenv("BERTH_HOST_VOLUME_ROOTS"), match,
+			    getenv("BERTH_SHARED_FILESYSTEMS"), ret, e);
 }
 
 void vol_cfg_free(struct vol_cfg *c)
@@ -474,6 +478,57 @@ int vol_task_release(struct vol_task *t, struct err *e)
 	return first;
 }
 
+/* What a prepare of S for ID may have taken, as a prepared task holds it:
+ * every named volume and mounted shared filesystem marked in use. */
+static bool may_hold(const struct vol_task *t, const struct vol_def *v, struct vol_src *src)
+{
+	if (v->kind == VOL_EFS)
+		return cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(t->cfg->shared_fs, v->fs_id));
+	if (v->kind != VOL_DOCKER)
+		return false;
+	if (v->scope == VOL_SCOPE_TASK)
+		task_volume_name(t, v, src->store_name, sizeof(src->store_name));
+	else
+		snprintf(src->store_name, sizeof(src->store_name), "%s", v->name);
+	src->created = v->scope == VOL_SCOPE_TASK;
+	return true;
+}
+
+/* A task handle for ID with nothing taken yet (every fd -1). */
+static int task_init(const struct vol_cfg *c, const struct vol_spec *s, const char *id,
+		     struct vol_task *t, struct err *e)
+{
+	*t = (struct vol_task){ .cfg = c, .spec = s, .store = VOL_STORE_INIT };
+	if (!id_ok(id))
+		return err_setx(e, -EINVAL, "task id '%s' is not 1-127 of [A-Za-z0-9_-]", id);
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	t->src = calloc(s->n_vols + 1, sizeof(*t->src));
+	if (!t->src)
+		return err_set(e, -ENOMEM, "task volumes");
+	for (size_t i = 0; i < s->n_vols; i++)
+		t->src[i].fd = -1;
+	return 0;
+}
+
+int vol_task_release_id(const struct vol_cfg *c, const struct vol_spec *s, const char *id,
+			struct err *e)
+{
+	struct vol_task t;
+	int r = task_init(c, s, id, &t, e);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < s->n_vols; i++) {
+		t.src[i].acquired = may_hold(&t, &s->vols[i], &t.src[i]);
+		if (s->vols[i].kind == VOL_DOCKER && t.store.dirfd < 0 &&
+		    (r = vol_store_open(c->state_dir, &t.store)) < 0) {
+			free(t.src);
+			return err_set(e, r, "open volume store");
+		}
+	}
+	return vol_task_release(&t, e);
+}
+
 typedef int (*prep_fn)(struct vol_task *, const struct vol_def *, struct vol_src *, struct err *);
 
 static const prep_fn preps[] = {
@@ -486,17 +541,11 @@ static const prep_fn preps[] = {
 int vol_task_prepare(const struct vol_cfg *c, const struct vol_spec *s, const char *id,
 		     struct vol_task *ret, struct err *e)
 {
-	struct vol_task t = { .cfg = c, .spec = s, .store = VOL_STORE_INIT };
-	int r = 0;
+	struct vol_task t;
+	int r = task_init(c, s, id, &t, e);
 
-	if (!id_ok(id))
-		return err_setx(e, -EINVAL, "task id '%s' is not 1-127 of [A-Za-z0-9_-]", id);
-	snprintf(t.id, sizeof(t.id), "%s", id);
-	t.src = calloc(s->n_vols + 1, sizeof(*t.src));
-	if (!t.src)
-		return err_set(e, -ENOMEM, "prepare volumes");
-	for (size_t i = 0; i < s->n_vols; i++)
-		t.src[i].fd = -1;
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < s->n_vols && r == 0; i++)
 		r = preps[s->vols[i].kind](&t, &s->vols[i], &t.src[i], e);
 	if (r < 0) {

@@ -179,7 +179,23 @@ struct vol_cfg {
  * ECS_SHARED_VOLUME_MATCH_FULL_CONFIG), BERTH_SHARED_FILESYSTEMS (JSON object:
  * id -> "/host/path" | {"type", "device", "options"}). */
 int vol_cfg_from_env(struct vol_cfg *ret, struct err *e);
+/* The same from the values themselves (berth.conf's, as the agent has them);
+ * NULL or "" = the default. */
+int vol_cfg_from(const char *state_dir, const char *host_roots, const char *match_full,
+		 const char *shared_fs, struct vol_cfg *ret, struct err *e);
 void vol_cfg_free(struct vol_cfg *c);
+
+/* ---- a task's volumes in the runtime's spec.json (volumes/taskjson.c) ---- */
+
+/* TASKDEF's volumes, mountPoints and volumesFrom with the host settings (the
+ * strings as vol_cfg_from takes them) as one object; both are checked here,
+ * so a task that cannot have its volumes fails before anything starts. */
+int vol_task_json_build(const struct cJSON *taskdef, const char *state_dir,
+			const char *host_roots, const char *match_full, const char *shared_fs,
+			struct cJSON **ret, struct err *e);
+/* That object back: RET_CFG and RET_SPEC, both to be freed by the caller. */
+int vol_task_json_parse(const struct cJSON *obj, struct vol_cfg *ret_cfg,
+			struct vol_spec *ret_spec, struct err *e);
 
 /* Checks a host sourcePath against the rules and the allow-list: absolute,
  * no "..", below one of the roots.  Pure (the canonical check is in prepare). */
@@ -248,6 +264,11 @@ int vol_task_prepare(const struct vol_cfg *c, const struct vol_spec *s, const ch
 /* The task stopped: release named volumes and shared filesystems (best
  * effort, the first error is returned); keeps task-scoped host volumes. */
 int vol_task_release(struct vol_task *t, struct err *e);
+/* The same for a task whose preparing process is gone (killed, or done):
+ * drops every use task ID may hold and removes its scope=task named
+ * volumes.  Idempotent: what was released already is skipped. */
+int vol_task_release_id(const struct vol_cfg *c, const struct vol_spec *s, const char *id,
+			struct err *e);
 /* The agent's task cleanup: removes $STATE/tasks/<id>/volumes.  Refuses
  * (-EBUSY) while anything below it is a mount point. */
 int vol_task_cleanup(const struct vol_cfg *c, const char *id, struct err *e);

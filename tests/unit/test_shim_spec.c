@@ -122,7 +122,16 @@ static void test_defaults(void **state)
 	assert_int_equal(t.ctrs[0].health->timeout, 5);
 	assert_int_equal(t.ctrs[0].health->retries, 3);
 	assert_int_equal(t.ctrs[0].rt.net_fd, -1);
+	assert_null(t.vol);   /* no "volumes": none */
 	shim_task_release(&t);
+	/* A valid volumes object is kept for the shim's prepare. */
+	assert_int_equal(parse("{" TOP ",\"volumes\":{\"stateDir\":\"/s\",\"taskDefinition\":{\"volumes\":"
+			       "[{\"name\":\"v\"}],\"containerDefinitions\":[{\"name\":\"a\",\"mountPoints\":"
+			       "[{\"sourceVolume\":\"v\",\"containerPath\":\"/v\"}]}]}},\"containers\":["
+			       C("a", "") "]}", &t, &e), 0);
+	assert_non_null(t.vol);
+	shim_task_release(&t);
+	assert_null(t.vol);
 }
 
 static void test_hostile(void **state)
@@ -180,6 +189,9 @@ static void test_hostile(void **state)
 		{ "{" TOP ",\"networkMode\":\"bridge\",\"containers\":[" C("a", "") "]}", "networkMode" },
 		{ "{" TOP ",\"pidMode\":\"none\",\"containers\":[" C("a", "") "]}", "pidMode" },
 		{ "{" TOP ",\"containers\":[" C("a", ",\"labels\":[]") "]}", "labels" },
+		{ "{" TOP ",\"volumes\":[],\"containers\":[" C("a", "") "]}", "volumes" },
+		{ "{" TOP ",\"volumes\":{},\"containers\":[" C("a", "") "]}", "stateDir" },
+		{ "{" TOP ",\"volumes\":{\"stateDir\":\"/s\",\"taskDefinition\":{\"volumes\":[{\"name\":\"v\",\"host\":{\"sourcePath\":\"/a/../etc\"}}]}},\"containers\":[" C("a", "") "]}", "sourcePath" },
 	};
 
 	(void)state;

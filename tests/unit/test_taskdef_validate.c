@@ -56,6 +56,8 @@ static const struct tcase cases[] = {
 	{ "{'family':'w','cpu':'0.5 vcpu','memory':'0.5 GB','containerDefinitions':[{'name':'a','image':'x'}]}", NULL },
 	{ "{'family':'w','cpu':1024,'memory':2048,'containerDefinitions':[{'name':'a','image':'x'}]}", NULL },
 	{ "{'family':'w','networkMode':'awsvpc','containerDefinitions':[" C1 ",'portMappings':[{'containerPort':80,'hostPort':80}]}]}", NULL },
+	/* dots that are not a '..' component; one volume shared with volumesFrom both ways round is no cycle */
+	{ "{'family':'w','volumes':[{'name':'d','host':{'sourcePath':'/srv/a..b/..c'}},{'name':'e','configuredAtLaunch':false,'host':{}}],'containerDefinitions':[" C1 ",'mountPoints':[{'sourceVolume':'d','containerPath':'/x/..y'},{'sourceVolume':'e','containerPath':'/x/..y/z'}]},{'name':'b','image':'x','memory':64,'volumesFrom':[{'sourceContainer':'app'}]}]}", NULL },
 	{ "{'family':'w','networkMode':'host','containerDefinitions':[" C1 ",'portMappings':[{'containerPort':80}]}]}", NULL },
 	{ TD(C1 ",'portMappings':[{'containerPort':53,'protocol':'udp'},{'containerPort':53,'protocol':'tcp'}]}"), "cannot be exposed for more than one protocol" },
 	{ TD(C1 ",'portMappings':[{'containerPortRange':'9000-9100'}]}"), NULL },
@@ -144,6 +146,12 @@ static const struct tcase cases[] = {
 	{ "{'family':'w','volumes':[{'name':'d','host':{'sourcePath':'rel'}}],'containerDefinitions':[" C1 "}]}", "must be an absolute path" },
 	{ "{'family':'w','volumes':[{'name':'d','dockerVolumeConfiguration':{'autoprovision':true,'scope':'task'}}],'containerDefinitions':[" C1 "}]}", "'autoprovision'" },
 	{ TD(C1 ",'volumesFrom':[{'sourceContainer':'ghost'}]}"), "volumesFrom sourceContainer 'ghost'" },
+	{ "{'family':'w','volumes':[{'name':'d','host':{'sourcePath':'/srv/../etc'}}],'containerDefinitions':[" C1 "}]}", "'host.sourcePath' must not contain '..'" },
+	{ "{'family':'w','volumes':[{'name':'d','host':{'sourcePath':'/srv/..'}}],'containerDefinitions':[" C1 "}]}", "must not contain '..'" },
+	{ "{'family':'w','volumes':[{'name':'d','host':{},'efsVolumeConfiguration':{'fileSystemId':'fs-1'}}],'containerDefinitions':[" C1 "}]}", "Only one of host, dockerVolumeConfiguration" },
+	{ "{'family':'w','volumes':[{'name':'d'}],'containerDefinitions':[" C1 ",'mountPoints':[{'sourceVolume':'d','containerPath':'/a/../etc'}]}]}", "containerPath '/a/../etc' must not contain '..'" },
+	{ "{'family':'w','volumes':[{'name':'d'}],'containerDefinitions':[" C1 ",'mountPoints':[{'sourceVolume':'d','containerPath':'/x'},{'sourceVolume':'d','containerPath':'/x'}]}]}", "Duplicate mount point '/x'" },
+	{ TD(C1 ",'volumesFrom':[{'sourceContainer':'db'}]},{'name':'db','image':'pg','memory':64,'volumesFrom':[{'sourceContainer':'app'}]}"), "volumesFrom relationships form a cycle" },
 	/* health checks */
 	{ TD(C1 ",'healthCheck':{'command':[]}}"), "healthCheck command must not be empty" },
 	{ TD(C1 ",'healthCheck':{'command':['CMD','true'],'interval':4}}"), "healthCheck interval must be between 5 and 300" },
