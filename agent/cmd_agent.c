@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
@@ -22,6 +21,7 @@
 #include "lib/config.h"
 #include "lib/log.h"
 #include "lib/loop.h"
+#include "lib/mkdir.h"
 
 #define DEFAULT_CONFIG "/etc/berth/berth.conf"
 #define POLL_WAIT_MAX_SEC 20
@@ -34,25 +34,6 @@ struct agent_cmd {
 	struct loop *loop;
 	struct agent *agent;
 };
-
-static int mkdir_parents(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(buf, mode) < 0 && errno != EEXIST ? -errno : 0;
-}
 
 /* One agent (or daemon) per state dir: flock on its berth.lock. */
 static int lock_state(const char *state, int *ret_fd, struct err *e)

@@ -16,8 +16,8 @@
 #   cp                  10.251.0.1:8765
 
 bats_require_minimum_version 1.5.0
+load lib/daemon   # _daemon_env; aws_ecs is this file's own (below)
 
-AWS=/usr/bin/aws
 CP_ADDR=10.251.0.1
 CP_PORT=8765
 HOST_MIB=1024
@@ -39,15 +39,6 @@ _link() { # NAME ADDR: a veth from the bridge namespace into namespace NAME
 	ip -n "$ns" link set eth0 up
 }
 
-_env() {
-	local v
-	printf '%s\n' "PATH=$PATH"
-	for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
-		[ -n "${!v:-}" ] && printf '%s\n' "$v=${!v}"
-	done
-	return 0
-}
-
 # _bg NAME CMD...: CMD in the background in namespace NAME's network only
 # (`ip netns exec` would mount a /sys without the cgroup hierarchies the
 # shims join), logging to $CL/NAME/log; its pid in $CL/NAME/pid and $CL/pids.
@@ -55,7 +46,7 @@ _bg() {
 	local name=$1
 	local -a envs
 	shift
-	mapfile -t envs < <(_env)
+	mapfile -t envs < <(_daemon_env)
 	(nsenter --net="/run/netns/$(_ns "$name")" env -i "${envs[@]}" "$@" >> "$CL/$name/log" 2>&1 &
 	 echo $! > "$CL/$name/pid")
 	cat "$CL/$name/pid" >> "$CL/pids"
