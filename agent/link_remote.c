@@ -277,14 +277,19 @@ static int rem_tasks(struct link *l, const char *cluster, const char *instance_i
 static int rem_task(struct link *l, const char *cluster, const char *task_id, cJSON **ret_task,
 		    cJSON **ret_taskdef, struct err *e)
 {
-	const cJSON *it = snap_find(R(l), task_id);
+	const cJSON *it = snap_find(R(l), task_id), *t0, *td0;
 	cJSON *task, *td;
 
 	(void)cluster;
 	if (!it)
 		return err_setx(e, -ENOENT, "task %s is not assigned to this instance", task_id);
-	task = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(it, "task"), true);
-	td = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(it, "taskDefinition"), true);
+	t0 = cJSON_GetObjectItemCaseSensitive(it, "task");
+	td0 = cJSON_GetObjectItemCaseSensitive(it, "taskDefinition");
+	if (!cJSON_IsObject(t0) || !cJSON_IsObject(td0))
+		return err_setx(e, -EBADMSG, "task %s: the control plane sent no task definition",
+				task_id);
+	task = cJSON_Duplicate(t0, true);
+	td = cJSON_Duplicate(td0, true);
 	if (!task || !td) {
 		cJSON_Delete(task);
 		cJSON_Delete(td);

@@ -43,6 +43,7 @@ struct server {
 };
 
 static struct server srv;
+static int junk;   /* 1: odd snapshot entries, 2: an answer without a generation */
 
 static const char *answer(const char *action, const char *body, int *status)
 {
@@ -51,6 +52,11 @@ static const char *answer(const char *action, const char *body, int *status)
 		return "{\"containerInstance\":{\"containerInstanceArn\":"
 		       "\"arn:aws:ecs:local:000000000000:container-instance/default/" INST "\"}}";
 	if (strcmp(action, "BerthPollWork") == 0) {
+		if (junk == 1)
+			return "{\"generation\":7,\"tasks\":[{\"task\":{\"taskArn\":\"a/" TASK "\"}},"
+			       "5,{\"other\":1},{\"task\":{\"taskArn\":7}},{\"task\":\"x\"}]}";
+		if (junk == 2)
+			return "{\"tasks\":[]}";
 		if (strstr(body, "\"generation\":0"))
 			return "{\"generation\":5,\"tasks\":[{\"task\":{\"taskArn\":"
 			       "\"arn:aws:ecs:local:000000000000:task/default/" TASK "\","
@@ -349,10 +355,50 @@ static void test_remote_bad_settings(void **state)
 	loop_free(l);
 }
 
+/* Hostile answers: odd entries are skipped, a task without its definition
+ * is not started, an answer without a generation fails the start. */
+static void test_remote_junk(void **state)
+{
+	struct control_instance_reg reg = { .cluster = "c1", .id = INST, .hostname = "h",
+					    .agent_version = "0" };
+	struct loop *l;
+	struct link *lk;
+	struct err e = ERR_INIT;
+	struct seen s = { 0 };
+	cJSON *task = NULL, *td = NULL;
+	char url[64];
+
+	(void)state;
+	server_start();
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u", srv.port);
+	assert_int_equal(loop_new(&l), 0);
+	struct link_remote_opts o = { .loop = l, .url = url, .access_key_id = "AKTEST",
+				      .secret_access_key = "secret", .wait_sec = 1 };
+	junk = 1;
+	assert_int_equal(link_remote_new(&o, &lk, &e), 0);
+	assert_int_equal(link_register_instance(lk, &reg, &e), 0);
+	assert_int_equal(link_instance_tasks(lk, "c1", INST, collect, &s, &e), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.ids[0], TASK);
+	assert_int_equal(link_task_for_agent(lk, "c1", TASK, &task, &td, &e), -EBADMSG);
+	assert_null(task);
+	link_free(lk);
+	junk = 2;
+	e = (struct err)ERR_INIT;
+	assert_int_equal(link_remote_new(&o, &lk, &e), 0);
+	assert_int_equal(link_register_instance(lk, &reg, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "without generation"));
+	link_free(lk);
+	junk = 0;
+	loop_free(l);
+	server_stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_remote_link),
+		cmocka_unit_test(test_remote_junk),
 		cmocka_unit_test(test_remote_bad_settings),
 	};
 	int r;
