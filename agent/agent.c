@@ -233,6 +233,9 @@ static int restore(struct agent *a, struct err *e)
 	if (r < 0)
 		return r == -ENOMEM ? err_set(e, r, "restore tasks") : r;
 	stop_orphans(a);
+	r = agent_net_reconcile(a, e);
+	if (r < 0)
+		log_error("task networks: %s", e->msg);   /* host/none tasks still run */
 	loop_timer_arm(a->work, 1, 0);
 	return 0;
 }
@@ -308,6 +311,8 @@ int agent_start(const struct agent_opts *o, struct agent **ret, struct err *e)
 		r = make_dirs(a, e);
 	if (r >= 0)
 		r = host_info_load(o->cfg, &a->host, e);
+	if (r >= 0)
+		r = agent_net_open(a, e);
 	if (r >= 0 && !(a->img = img_store_open(config_get(o->cfg, CFG_STATE_DIR), e)))
 		r = -EIO;
 	if (r >= 0 && (loop_timer_new(a->loop, on_work, a, &a->work) < 0 ||
@@ -340,6 +345,7 @@ struct agent *agent_free(struct agent *a)
 		atask_free(a->tasks);
 	loop_timer_free(a->work);
 	loop_timer_free(a->sweep);
+	agent_net_free(a);
 	img_store_free(a->img);
 	host_info_release(&a->host);
 	free(a->berth_path);

@@ -58,9 +58,13 @@ struct spec_in {
 	const cJSON *task;            /* API object */
 	const cJSON *taskdef;         /* effective (overrides applied) */
 	const char *task_id, *cluster, *state_dir;
+	const char *netns_path;       /* bridge/awsvpc: the task's namespace file */
 	bool cgroup_enforce;
 	int64_t pids_limit;           /* 0: none */
 	uint64_t stop_timeout_sec;
+	/* The task's own addresses (bridge, awsvpc: "ADDR hostname" lines in
+	 * each container's /etc/hosts), NULL-terminated; NULL for host/none. */
+	char *const *addresses;
 	const struct spec_container_in *containers;  /* in containerDefinitions order */
 	const cJSON *volumes;         /* agent_volumes_json's object, or NULL */
 };
@@ -92,6 +96,32 @@ size_t report_steps(enum task_status from, enum task_status to, bool ran, enum t
 /* A report that stops a task that never ran: TaskFailedToStart, REASON on
  * the task and each container. */
 int report_failed_start(const cJSON *task, const char *reason, cJSON **ret);
+
+/* ---- net.c: bridge and awsvpc task networks ---- */
+struct agent;
+struct agent_net;
+int agent_net_open(struct agent *a, struct err *e);
+void agent_net_free(struct agent *a);
+/* After restore: releases what tasks that are gone left (record entries,
+ * leases, namespaces) and rebuilds table inet berth from the rest. */
+int agent_net_reconcile(struct agent *a, struct err *e);
+/* Whether TD's network mode needs a network of the agent's (bridge, awsvpc). */
+bool agent_net_wanted(const cJSON *td);
+/* The namespace file of ID's network (spec.json netnsPath). */
+int agent_net_path(struct agent *a, const char *id, char *buf, size_t size);
+/* Creates ID's network and host ports, for bridge and awsvpc tasks (host:
+ * only the bindings to report; none: nothing).  The task dir must exist.  On failure nothing is left and E
+ * has ECS's reason. */
+int agent_net_setup(struct agent *a, const char *id, const cJSON *td, struct err *e);
+/* ID's own address (bridge, awsvpc) once agent_net_setup made it, "A.B.C.D"
+ * into BUF (INET_ADDRSTRLEN); -ENOENT for other tasks. */
+int agent_net_address(struct agent *a, const char *id, char *buf);
+/* Releases ID's map elements, veth, namespace and lease (idempotent). */
+void agent_net_release(struct agent *a, const char *id);
+/* Adds the network fields ECS shows once RUNNING (containers'
+ * networkBindings / networkInterfaces, attachments; STOPPED: the
+ * attachments DELETED) to the report REP. */
+int agent_net_report(struct agent *a, const char *id, cJSON *rep, bool stopped);
 
 /* ---- agent.c / task.c: the running agent ---- */
 #include "images/ref.h"
@@ -131,6 +161,7 @@ struct agent {
 	struct atask *tasks;
 	struct loop_timer *work;      /* queued task work, outside API callbacks */
 	struct loop_timer *sweep;     /* retention and host cleanup */
+	struct agent_net *net;        /* task networks (net.c) */
 	uint64_t cleanup_wait_usec, retention_usec, stop_timeout_usec;
 };
 

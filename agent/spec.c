@@ -96,6 +96,26 @@ static cJSON *caps(const cJSON *def, const char *which)
 	return dup_or(get(get(get(def, "linuxParameters"), "capabilities"), which), cJSON_CreateArray());
 }
 
+/* The container definition's list KEY (of LP when given), or []. */
+static cJSON *list_of(const cJSON *def, const char *key)
+{
+	return dup_or(get(def, key), cJSON_CreateArray());
+}
+
+/* resolv.conf, hosts, sysctls, devices, /dev/shm: the shim checks them again. */
+static bool add_fields(cJSON *c, const cJSON *def)
+{
+	const cJSON *lp = get(def, "linuxParameters");
+
+	return add(c, "dnsServers", list_of(def, "dnsServers")) &&
+	       add(c, "dnsSearchDomains", list_of(def, "dnsSearchDomains")) &&
+	       add(c, "extraHosts", list_of(def, "extraHosts")) &&
+	       add(c, "systemControls", list_of(def, "systemControls")) &&
+	       add(c, "devices", list_of(lp, "devices")) &&
+	       add(c, "tmpfs", list_of(lp, "tmpfs")) &&
+	       add(c, "sharedMemorySize", num_or_null(get(lp, "sharedMemorySize")));
+}
+
 static cJSON *container(const struct spec_in *in, const cJSON *def,
 			const struct spec_container_in *ci)
 {
@@ -126,7 +146,7 @@ static cJSON *container(const struct spec_in *in, const cJSON *def,
 						     : cJSON_CreateNull()) ||
 	    !add(c, "initProcessEnabled",
 		 cJSON_CreateBool(cJSON_IsTrue(get(get(def, "linuxParameters"), "initProcessEnabled")))) ||
-	    !add(c, "labels", labels(in, def)))
+	    !add(c, "labels", labels(in, def)) || !add_fields(c, def))
 		return NULL;
 	return TAKE_PTR(c);
 }
@@ -157,7 +177,7 @@ int spec_build(const struct spec_in *in, cJSON **ret)
 	    !add(s, "cgroupParent", cJSON_CreateString(CGROUP_PARENT)) ||
 	    !add(s, "cgroupEnforce", cJSON_CreateBool(in->cgroup_enforce)) ||
 	    !add(s, "networkMode", cJSON_CreateString(str(in->taskdef, "networkMode")
-						      ? str(in->taskdef, "networkMode") : "none")) ||
+						      ? str(in->taskdef, "networkMode") : "bridge")) ||
 	    !add(s, "pidMode", mode_or_null(in->taskdef, "pidMode")) ||
 	    !add(s, "ipcMode", mode_or_null(in->taskdef, "ipcMode")) ||
 	    !add(s, "stopTimeoutDefault", cJSON_CreateNumber((double)in->stop_timeout_sec)))
@@ -166,9 +186,13 @@ int spec_build(const struct spec_in *in, cJSON **ret)
 		return -ENOMEM;
 	if ((v = task_number(in->taskdef, "memory")) && !add(s, "memory", v))
 		return -ENOMEM;
+	if (in->netns_path && !add(s, "netnsPath", cJSON_CreateString(in->netns_path)))
+		return -ENOMEM;
 	if (in->pids_limit > 0 && !add(s, "pidsLimit", cJSON_CreateNumber((double)in->pids_limit)))
 		return -ENOMEM;
 	if (in->volumes && !add(s, "volumes", cJSON_Duplicate(in->volumes, true)))
+		return -ENOMEM;
+	if (in->addresses && !add(s, "addresses", strv(in->addresses)))
 		return -ENOMEM;
 	cJSON_ArrayForEach(def, get(in->taskdef, "containerDefinitions")) {
 		if (!cJSON_AddItemToArray(list, container(in, def, &in->containers[i++])))

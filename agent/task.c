@@ -7,6 +7,7 @@
  * shim's status.json, or as a start that never finished. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,9 @@ static void apply_status(struct atask *t, const cJSON *st)
 	}
 	if (to >= TASK_RUNNING && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(st, "startedAt")))
 		t->ran = true;
+	if (t->ran && (t->reported < TASK_RUNNING || (to == TASK_STOPPED && t->reported < TASK_STOPPED)) &&
+	    agent_net_report(t->a, t->id, rep, to == TASK_STOPPED) < 0)
+		log_warn("task %s: its network bindings cannot be read", t->id);
 	if ((enum task_status)to > t->reported)
 		n = report_steps(t->reported, (enum task_status)to, t->ran, steps);
 	for (size_t i = 0; i < n; i++)
@@ -186,6 +190,7 @@ static void apply_status(struct atask *t, const cJSON *st)
 			log_info("task %s stopped: %s", t->id,
 				 str(st, "stoppedReason") ? str(st, "stoppedReason") : "");
 			agent_task_umount(t->a, t->id);
+			agent_net_release(t->a, t->id);
 		}
 		t->done = true;
 	}
@@ -461,8 +466,16 @@ static int write_spec(struct atask *t, const cJSON *task, const cJSON *td,
 	};
 	int r;
 
+	char netns[PATH_MAX], addr[INET_ADDRSTRLEN];
+	char *addrs[] = { addr, NULL };
+
 	for (size_t i = 0; i < n; i++)
 		ci[i] = (struct spec_container_in){ p[i].rootfs, &p[i].exec };
+	if (agent_net_wanted(td) && agent_net_path(t->a, t->id, netns, sizeof(netns)) == 0)
+		in.netns_path = netns;
+	/* The task's own address goes into its containers' /etc/hosts. */
+	if (in.netns_path && agent_net_address(t->a, t->id, addr) == 0)
+		in.addresses = addrs;
 	join(sdir, sizeof(sdir), t->a->state_tasks, t->id);
 	task_dir(t, rdir, sizeof(rdir));
 	if ((r = agent_volumes_json(t->a, td, &vols, e)) < 0)
@@ -493,6 +506,7 @@ static void fail_start(struct atask *t, const cJSON *task, const char *reason)
 	if (report_failed_start(task, reason, &rep) == 0 && report(t, rep) == 0)
 		t->reported = TASK_STOPPED;
 	t->done = true;
+	agent_net_release(t->a, t->id);
 	agent_task_cleanup(t->a, t->id);
 }
 
@@ -636,6 +650,7 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 {
 	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
 	char dir[PATH_MAX];         /* the task dir under $BERTH_RUN_DIR/tasks */
+	char addr[64];
 	double pull_started = now_sec();
 	struct err e = ERR_INIT;
 	int r;
@@ -645,6 +660,13 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 		fail_start(t, task, "ResourceInitializationError: cannot create the task's directories");
 		return;
 	}
+	r = agent_net_setup(t->a, t->id, td, &e);
+	if (r < 0) {
+		fail_start(t, task, e.msg);
+		return;
+	}
+	if (agent_net_address(t->a, t->id, addr) == 0)
+		log_info("task %s: network namespace ready, address %s", t->id, addr);
 	/* The helper first: the PENDING commit's sync overlaps its work.  A
 	 * crash in between is a started task that restore re-adopts. */
 	r = start_async(t, task, td, dir, &e);

@@ -103,8 +103,9 @@ int control_task_for_agent(struct control *c, const char *cluster, const char *t
 /* SubmitTaskStateChange: the agent reports what the task really is.
  * REPORT: {lastStatus, desiredStatus?, stopCode?, stoppedReason?, healthStatus?,
  * pullStartedAt?, pullStoppedAt?, startedAt?, stoppingAt?, stoppedAt?,
- * executionStoppedAt?, containers?: [{name, lastStatus, exitCode?, reason?,
- * healthStatus?, runtimeId?}]}.  lastStatus never goes back (task_state.h);
+ * executionStoppedAt?, attachments?: [{...}], containers?: [{name, lastStatus,
+ * exitCode?, reason?, healthStatus?, runtimeId?, networkBindings?: [{...}],
+ * networkInterfaces?: [{...}]}]}.  The lists replace what the task had.  lastStatus never goes back (task_state.h);
  * set fields are never unset.  Commits one transaction. */
 int control_task_report(struct control *c, const char *cluster, const char *task_id,
 			const cJSON *report, struct err *e);

@@ -72,17 +72,15 @@ static int check_launch_type(const cJSON *req, struct err *e)
 	return 0;
 }
 
-/* host and none run here; bridge and awsvpc come with networking. */
+/* ECS: networkConfiguration (awsvpcConfiguration) goes with awsvpc only.
+ * berth's awsvpc tasks get their address from the bridge subnet, so the
+ * subnets and security groups it names are not required. */
 static int check_network(const struct launch *l, struct err *e)
 {
 	const char *mode = str(l->taskdef, "networkMode");
 
-	if (!mode)
-		mode = "bridge";
-	if (strcmp(mode, "host") != 0 && strcmp(mode, "none") != 0)
-		return err_api(e, BAD, "Network mode '%s' is not supported by berth yet: register "
-			       "the task definition with networkMode host or none.", mode);
-	if (cJSON_GetObjectItemCaseSensitive(l->req, "networkConfiguration"))
+	if (cJSON_GetObjectItemCaseSensitive(l->req, "networkConfiguration") &&
+	    (!mode || strcmp(mode, "awsvpc") != 0))
 		return err_api(e, BAD, "Network Configuration is not valid for the given "
 			       "networkMode of this task definition.");
 	return 0;

@@ -70,6 +70,35 @@ static int bad(struct err *e, const char *what)
 	return err_api(e, BAD, "Invalid task state report: %s.", what);
 }
 
+/* A container's network as the agent reports it once RUNNING. */
+static const char *const net_lists[] = { "networkBindings", "networkInterfaces" };
+
+/* O[K] is absent or an array of objects. */
+static bool objects_or_absent(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k), *it;
+
+	if (!v)
+		return true;
+	if (!cJSON_IsArray(v))
+		return false;
+	cJSON_ArrayForEach(it, v)
+		if (!cJSON_IsObject(it))
+			return false;
+	return true;
+}
+
+/* O[K] = a copy of REP[K] when REP has one and it differs. */
+static int set_list(cJSON *o, const cJSON *rep, const char *k, bool *changed)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rep, k);
+
+	if (!v || cJSON_Compare(v, cJSON_GetObjectItemCaseSensitive(o, k), true))
+		return 0;
+	*changed = true;
+	return put(o, k, cJSON_Duplicate(v, true));
+}
+
 /* Checks the whole report before anything is changed. */
 static int check_report(const cJSON *rep, struct err *e)
 {
@@ -88,9 +117,14 @@ static int check_report(const cJSON *rep, struct err *e)
 		if (v && (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0))
 			return bad(e, stamps[i]);
 	}
+	if (!objects_or_absent(rep, "attachments"))
+		return bad(e, "attachments");
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(rep, "containers")) {
 		if (!str(c, "name"))
 			return bad(e, "container without a name");
+		for (size_t i = 0; i < ARRAY_SIZE(net_lists); i++)
+			if (!objects_or_absent(c, net_lists[i]))
+				return bad(e, net_lists[i]);
 		v = cJSON_GetObjectItemCaseSensitive(c, "lastStatus");
 		if (v && (!cJSON_IsString(v) || container_status_parse(v->valuestring) < 0))
 			return bad(e, "container lastStatus");
@@ -137,6 +171,8 @@ static int apply_container(cJSON *c, const cJSON *rep, bool *changed)
 		r = set_str(c, "healthStatus", str(rep, "healthStatus"), changed);
 	if (r == 0 && str(rep, "runtimeId") && !cJSON_GetObjectItemCaseSensitive(c, "runtimeId"))
 		r = set_str(c, "runtimeId", str(rep, "runtimeId"), changed);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(net_lists); i++)
+		r = set_list(c, rep, net_lists[i], changed);
 	return r;
 }
 
@@ -194,6 +230,8 @@ int task_report_apply(cJSON *task, const cJSON *rep, double now, bool *ret_chang
 		r = set_str(task, "desiredStatus", "STOPPED", &changed);
 	if (r == 0 && str(rep, "healthStatus"))
 		r = set_str(task, "healthStatus", str(rep, "healthStatus"), &changed);
+	if (r == 0)
+		r = set_list(task, rep, "attachments", &changed);
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(rep, "containers")) {
 		cJSON *mine = find_container(task, str(c, "name"));
 

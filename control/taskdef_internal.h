@@ -82,3 +82,7 @@ int rule_linux_parameters(struct td *t);
 int rule_placement(struct td *t);
 int rule_restart_policy(struct td *t);
 int rule_timeouts(struct td *t);
+/* taskdef_rules_fields.c */
+int rule_dns(struct td *t);
+int rule_system_controls(struct td *t);
+int rule_devices(struct td *t);

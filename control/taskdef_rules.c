@@ -193,13 +193,37 @@ next:		;
 	return 0;
 }
 
+/* bridge and awsvpc containers share the task's network namespace (berth
+ * gives a task one): a container port can have only one owner.  TASK holds
+ * the ports of the containers before C; C's own are in MINE. */
+static int check_shared_ports(struct td *t, const cJSON *c, struct port_use *task,
+			      const struct port_use *mine)
+{
+	for (int pi = 0; pi < 2; pi++) {
+		for (long p = 1; p <= 65535; p++) {
+			if (!(mine->used[pi][p / 8] & (1u << (p % 8))))
+				continue;
+			if (any_marked(task, pi, p, p))
+				return err_api(t->e, EXC, "Invalid setting for container '%s'. "
+					       "Container port %ld/%s is also exposed by another "
+					       "container: the containers of a %s task share its "
+					       "network namespace.", cname(c), p, pi ? "udp" : "tcp",
+					       t->net);
+			mark_ports(task, pi, p, p);
+		}
+	}
+	return 0;
+}
+
 int rule_port_mappings(struct td *t)
 {
 	_cleanup_free_ struct port_use *u = malloc(sizeof(*u));
+	_cleanup_free_ struct port_use *task = calloc(1, sizeof(*task));
+	bool shared = net_is(t, "bridge") || net_is(t, "awsvpc");
 	const cJSON *c, *pm;
 	int r;
 
-	if (!u)
+	if (!u || !task)
 		return err_set(t->e, -ENOMEM, "check port mappings");
 	cJSON_ArrayForEach(c, t->containers) {
 		if (net_is(t, "none") && cJSON_GetArraySize(get(c, "portMappings")) > 0)
@@ -211,6 +235,9 @@ int rule_port_mappings(struct td *t)
 			if (r < 0)
 				return r;
 		}
+		if (shared && cJSON_GetArraySize(get(c, "portMappings")) > 0 &&
+		    (r = check_shared_ports(t, c, task, u)) < 0)
+			return r;
 	}
 	memset(u, 0, sizeof(*u));
 	return check_task_ports(t, u);

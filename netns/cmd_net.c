@@ -39,7 +39,6 @@
 extern char **environ;
 
 #define MAX_SPECS 64
-#define MAX_RESERVED 128
 
 struct net_ctx {
 	struct config cfg;
@@ -102,28 +101,18 @@ static int ctx_open(struct net_ctx *c, bool host, bool nft)
 /* Locks and loads the port record. */
 static int record_open(struct net_ctx *c)
 {
-	_cleanup_free_ char *text = NULL;
-	char name[32];
-	int r;
+	int r = portmap_record_open(c->conf.state_dir, c->conf.bridge, &c->sf, &c->pm);
 
-	snprintf(name, sizeof(name), "ports-%s", c->conf.bridge);
-	r = statefile_lock(c->conf.state_dir, name, &c->sf);
-	if (r == 0)
-		r = statefile_read(&c->sf, &text);
 	if (r < 0)
-		return log_error_errno(r, "read the port record in '%s/netns'", c->conf.state_dir), r;
-	if (text && (r = portmap_table_parse(text, &c->pm)) < 0)
-		return log_error_errno(r, "parse '%s/netns/%s'", c->conf.state_dir, name), r;
-	return 0;
+		log_error_errno(r, "read the port record ports-%s in '%s/netns'", c->conf.bridge,
+				c->conf.state_dir);
+	return r;
 }
 
 static int record_save(struct net_ctx *c)
 {
-	_cleanup_free_ char *text = NULL;
-	int r = portmap_table_format(&c->pm, &text);
+	int r = portmap_record_save(&c->sf, &c->pm);
 
-	if (r == 0)
-		r = statefile_write(&c->sf, text);
 	if (r < 0)
 		log_error_errno(r, "write the port record");
 	return r;
@@ -132,31 +121,14 @@ static int record_save(struct net_ctx *c)
 /* The allocator from the configuration, seeded with the record. */
 static int alloc_open(struct net_ctx *c)
 {
-	uint16_t res[MAX_RESERVED];
-	struct port_range range;
-	size_t n;
-	int r;
+	const char *bad = "";
+	int r = port_alloc_configured(config_get(&c->cfg, CFG_DYNAMIC_HOST_PORT_RANGE),
+				      config_get(&c->cfg, CFG_RESERVED_PORTS),
+				      config_get(&c->cfg, CFG_RESERVED_PORTS_UDP), port_probe_bind,
+				      &c->alloc, &bad);
 
-	c->alloc = malloc(sizeof(*c->alloc));
-	if (!c->alloc)
-		return log_error_errno(-ENOMEM, "allocate"), -ENOMEM;
-	port_range_load(config_get(&c->cfg, CFG_DYNAMIC_HOST_PORT_RANGE), &range);
-	port_alloc_init(c->alloc, range, port_probe_bind, NULL);
-	static const struct { enum config_key key; enum port_proto proto; } lists[] = {
-		{ CFG_RESERVED_PORTS, PORT_TCP },
-		{ CFG_RESERVED_PORTS_UDP, PORT_UDP },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
-		const char *v = config_get(&c->cfg, lists[i].key);
-
-		if (!v)
-			continue;
-		r = port_list_parse(v, res, MAX_RESERVED, &n);
-		if (r == 0)
-			r = port_alloc_reserve(c->alloc, lists[i].proto, res, n);
-		if (r < 0)
-			return log_error_errno(r, "reserved ports '%s'", v), r;
-	}
+	if (r < 0)
+		return log_error_errno(r, "reserved ports '%s'", bad), r;
 	return portmap_table_seed(&c->pm, c->alloc);
 }
 
@@ -291,30 +263,6 @@ static int parse_spec(const char *s, struct portmap_request *ret)
 	return 0;
 }
 
-static const char *assign_reason(int r, const struct portmap_request *q)
-{
-	static char buf[128];
-
-	switch (r) {
-	case -EACCES:
-		snprintf(buf, sizeof(buf), "host port %u is reserved", q->host_port);
-		break;
-	case -EADDRINUSE:
-		snprintf(buf, sizeof(buf), "host port %u%s is already in use", q->host_port,
-			 q->count > 1 ? " (or one after it)" : "");
-		break;
-	case -EADDRNOTAVAIL:
-		if (q->count > 1)
-			snprintf(buf, sizeof(buf), "%u contiguous host ports are unavailable", q->count);
-		else
-			snprintf(buf, sizeof(buf), "a host port is unavailable");
-		break;
-	default:
-		snprintf(buf, sizeof(buf), "%s", strerror(-r));
-	}
-	return buf;
-}
-
 static void print_entry(const struct portmap_entry *e)
 {
 	if (e->count == 1)
@@ -347,6 +295,7 @@ static int cmd_map(int argc, char **argv)
 	_cleanup_free_ struct netns_mapping *m = NULL;
 	struct portmap_request q[MAX_SPECS];
 	struct portmap_table added;
+	char why[128];
 	size_t nq = (size_t)argc - 2, nm = 0, before, failed = 0;
 	uint32_t addr;
 	int r;
@@ -366,7 +315,7 @@ static int cmd_map(int argc, char **argv)
 	r = portmap_assign(&c.pm, c.alloc, argv[1], addr, q, nq, &failed);
 	if (r < 0)
 		return log_error("map '%s' for task '%s': %s", argv[failed + 2], argv[1],
-				 assign_reason(r, &q[failed])), 1;
+				 portmap_reason(r, &q[failed], why, sizeof(why))), 1;
 	added = (struct portmap_table){ .v = c.pm.v + before, .n = c.pm.n - before };
 	r = portmap_mappings(&added, NULL, &m, &nm);
 	if (r == 0)

@@ -61,3 +61,15 @@ size_t portmap_drop(struct portmap_table *t, struct port_alloc *a, const char *i
  * entries when ID is NULL.  *ret is malloc'd (NULL when there are none). */
 int portmap_mappings(const struct portmap_table *t, const char *id, struct netns_mapping **ret,
 		     size_t *ret_n);
+
+/* The port record, STATE_DIR/netns/ports-BRIDGE (struct statefile): locks it
+ * and loads it into *RET (empty when there is none yet).  On failure
+ * nothing stays locked. */
+struct statefile;
+int portmap_record_open(const char *state_dir, const char *bridge, struct statefile *sf,
+			struct portmap_table *ret);
+/* Writes T as the record (the lock is still the caller's). */
+int portmap_record_save(struct statefile *sf, const struct portmap_table *t);
+
+/* Pure: ECS's words for portmap_assign's error R on request Q, into BUF. */
+const char *portmap_reason(int r, const struct portmap_request *q, char *buf, size_t size);

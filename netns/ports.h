@@ -101,3 +101,10 @@ int port_alloc_static(struct port_alloc *a, enum port_proto proto, uint16_t firs
 int port_alloc_mark(struct port_alloc *a, enum port_proto proto, uint16_t first, unsigned count);
 /* Releases a block; releasing a free port is fine. */
 void port_alloc_release(struct port_alloc *a, enum port_proto proto, uint16_t first, unsigned count);
+
+/* The allocator as configured: RANGE (BERTH_DYNAMIC_HOST_PORT_RANGE, may be
+ * NULL, see port_range_load) and the reserved ports, JSON lists as
+ * BERTH_RESERVED_PORTS(_UDP) (NULL = none).  *ret is malloc'd.  -EINVAL for
+ * a bad list (*ret_bad = the text), -E2BIG for more than 128 ports. */
+int port_alloc_configured(const char *range, const char *reserved_tcp, const char *reserved_udp,
+			  port_probe_fn probe, struct port_alloc **ret, const char **ret_bad);

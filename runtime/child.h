@@ -32,6 +32,12 @@ int rt_setup_mounts(const struct rt_plan *plan, struct rt_fail *f);
 /* /dev as a tmpfs with the usual nodes, pts, shm (SHM_OPTIONS, "" for the
  * default), mqueue. (runtime/devices.c) */
 int rt_setup_dev(const char *shm_options, struct rt_fail *f);
+/* The plan's host devices as nodes in the container (after rt_setup_dev).
+ * (runtime/devices.c) */
+int rt_setup_devices(const struct rt_plan *plan, struct rt_fail *f);
+/* The spec's sysctls through the container's /proc/sys, before it is made
+ * read-only. (runtime/sysctl.c) */
+int rt_apply_sysctls(const struct rt_spec *s, struct rt_fail *f);
 /* lo up in a fresh network namespace. (runtime/devices.c) */
 int rt_loopback_up(struct rt_fail *f);
 

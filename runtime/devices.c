@@ -2,6 +2,7 @@
 #include "runtime/child.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -62,6 +63,43 @@ int rt_setup_dev(const char *shm_options, struct rt_fail *f)
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
 		if (symlink(dev_links[i].target, dev_links[i].path) < 0)
 			return rt_fail(f, errno, "create symlink", dev_links[i].path);
+	return 0;
+}
+
+/* mkdir -p for the parents of PATH (absolute; checked by the shim). */
+static int make_parents(const char *path, struct rt_fail *f)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return rt_fail(f, ENAMETOOLONG, "create device", path);
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return rt_fail(f, errno, "create the directory of device", path);
+		*p = '/';
+	}
+	return 0;
+}
+
+int rt_setup_devices(const struct rt_plan *p, struct rt_fail *f)
+{
+	for (size_t i = 0; i < p->n_devices; i++) {
+		const struct rt_device *d = &p->devices[i];
+		int r = make_parents(d->path, f);
+
+		if (r < 0)
+			return r;
+		/* A path the default /dev already has (/dev/zero) is replaced. */
+		if (unlink(d->path) < 0 && errno != ENOENT)
+			return rt_fail(f, errno, "replace device", d->path);
+		if (mknod(d->path, d->mode, d->dev) < 0)
+			return rt_fail(f, errno, "create device", d->path);
+		if (chown(d->path, d->uid, d->gid) < 0)
+			return rt_fail(f, errno, "set the owner of device", d->path);
+	}
 	return 0;
 }
 

@@ -63,11 +63,12 @@ static int do_mount(const struct mount_op *m, struct rt_fail *f)
 	return 0;
 }
 
-/* The volumes' detached mounts onto their containerPaths, resolved inside
- * the rootfs (a symlink there cannot lead a mount out of it). */
-static int attach_volumes(const struct rt_plan *p, struct rt_fail *f)
+/* Detached mounts (volumes, the shim's /etc files) onto their
+ * containerPaths, resolved inside the rootfs (a symlink there cannot lead a
+ * mount out of it). */
+static int attach_mounts(const struct rt_plan *p, const struct vol_ctr_mounts *m,
+			 struct rt_fail *f)
 {
-	const struct vol_ctr_mounts *m = p->volumes;
 	size_t failed = 0;
 	int fd, r;
 
@@ -94,7 +95,10 @@ int rt_setup_pivot(const struct rt_plan *p, struct rt_fail *f)
 	/* pivot_root needs the new root to be a mount point. */
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rt_fail(f, errno, "bind rootfs", rootfs);
-	r = attach_volumes(p, f);
+	r = attach_mounts(p, p->volumes, f);
+	if (r < 0)
+		return r;
+	r = attach_mounts(p, p->files, f);
 	if (r < 0)
 		return r;
 	if (chdir(rootfs) < 0)
@@ -153,8 +157,14 @@ int rt_setup_mounts(const struct rt_plan *plan, struct rt_fail *f)
 			r = rt_setup_dev(plan->shm_options, f);
 			if (r < 0)
 				return r;
+			r = rt_setup_devices(plan, f);
+			if (r < 0)
+				return r;
 		}
 	}
+	r = rt_apply_sysctls(plan->spec, f);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++) {
 		r = mask_path(masked_paths[i], f);
 		if (r < 0)

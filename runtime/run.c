@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "lib/cleanup.h"
+#include "runtime/devfilter.h"
 #include "runtime/spawn.h"
 
 static const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
@@ -51,6 +52,11 @@ int rt_container_start(const struct rt_plan *p, struct rt_container *ctr, struct
 	r = cg_apply_limits(&p->host, &ctr->cg, &p->limits, p->unenforced);
 	if (r < 0) {
 		err_set(e, r, "set limits on cgroup '%s'", ctr->cg.path);
+		goto undo_cgroup;
+	}
+	r = rt_devfilter_attach(p, ctr->cg.fd);
+	if (r < 0) {
+		err_set(e, r, "attach the device filter to cgroup '%s'", ctr->cg.path);
 		goto undo_cgroup;
 	}
 	r = rt_spawn(p, &ctr->cg, &sr, &f);

@@ -28,6 +28,16 @@
 
 struct vol_ctr_mounts;
 
+/* A host device node made in the container (linuxParameters.devices). */
+struct rt_device {
+	char path[PATH_MAX];          /* containerPath */
+	mode_t mode;                  /* S_IFCHR/S_IFBLK | permission bits */
+	dev_t dev;
+	uid_t uid;
+	gid_t gid;
+	unsigned access;              /* BPF_DEVCG_ACC_*: what the cgroup allows */
+};
+
 struct rt_plan {
 	const struct rt_spec *spec;   /* borrowed */
 	char rootfs[PATH_MAX];        /* canonical host path */
@@ -50,6 +60,11 @@ struct rt_plan {
 	 * stay open until rt_container_start returned. */
 	const struct vol_ctr_mounts *volumes;
 	char shm_options[64];         /* /dev/shm tmpfs options (vol_shm_options); "" = default */
+	/* Single files bound over the image's (the shim's /etc/resolv.conf
+	 * and /etc/hosts), attached as the volumes are; borrowed, NULL = none. */
+	const struct vol_ctr_mounts *files;
+	const struct rt_device *devices; /* borrowed; made after /dev */
+	size_t n_devices;
 };
 
 /* Pure: the cgroup limits SPEC asks for (ECS mapping, swap off). */

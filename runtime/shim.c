@@ -98,6 +98,11 @@ static int make_namespaces(struct shim *s, struct err *e)
 	pid_t pid;
 	char c;
 
+	if (t->net == SHIM_NET_JOIN) {
+		s->net_fd = open(t->netns_path, O_RDONLY | O_CLOEXEC);
+		if (s->net_fd < 0)
+			return err_set(e, -errno, "open the task's network namespace '%s'", t->netns_path);
+	}
 	if (!flags)
 		return 0;
 	if (pipe2(ready, O_CLOEXEC) < 0)

@@ -31,7 +31,10 @@
  *   "shimCgroup": "berth/shims",                         (optional; the shim's own cgroup)
  *   "cgroupEnforce": true,
  *   "cpu": 512, "memory": 1024, "pidsLimit": 4096,      (task level; absent = none)
- *   "networkMode": "host" | "none",                      (bridge/awsvpc: a netns path later)
+ *   "networkMode": "host" | "none" | "bridge" | "awsvpc",
+ *   "netnsPath": "/run/berth/netns/<id>",              (bridge/awsvpc only, required there:
+ *                                                         the namespace the agent made; the
+ *                                                         containers join it)
  *   "pidMode": "task" | "host" | null, "ipcMode": "task" | "host" | "none" | null,
  *   "stopTimeoutDefault": 30,                            (seconds)
  *   "containers": [{

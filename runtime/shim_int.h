@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "lib/err.h"
+#include "runtime/dnsfiles.h"
 #include "runtime/spec.h"
 
 #define SHIM_MAX_CONTAINERS 10      /* ECS: containers per task definition */
@@ -25,7 +26,8 @@
 
 enum shim_cond { SHIM_COND_START, SHIM_COND_COMPLETE, SHIM_COND_SUCCESS, SHIM_COND_HEALTHY };
 enum shim_ns_mode { SHIM_NS_PRIVATE, SHIM_NS_TASK, SHIM_NS_HOST, SHIM_NS_NONE };
-enum shim_net_mode { SHIM_NET_NONE, SHIM_NET_HOST };
+/* JOIN: bridge/awsvpc, the agent made the namespace (netnsPath). */
+enum shim_net_mode { SHIM_NET_NONE, SHIM_NET_HOST, SHIM_NET_JOIN };
 enum shim_log_driver { SHIM_LOG_JSON_FILE, SHIM_LOG_NONE, SHIM_LOG_SYSLOG };
 /* Docker's syslog-format: "" is the local-socket form without hostname. */
 enum shim_syslog_format { SHIM_SYSLOG_LOCAL, SHIM_SYSLOG_RFC3164, SHIM_SYSLOG_RFC5424 };
@@ -50,6 +52,12 @@ struct shim_log_spec {
 	enum shim_syslog_format format;
 };
 
+/* linuxParameters.devices: permissions as Docker's "rwm" */
+struct shim_device {
+	char *host_path, *container_path;
+	bool read, write, mknod;
+};
+
 struct shim_ctr_spec {
 	char *name;
 	struct rt_spec rt;          /* rootfs, argv, env...: in the task's allocations */
@@ -60,15 +68,25 @@ struct shim_ctr_spec {
 	int64_t stop_timeout;       /* seconds; -1 = the task's default */
 	struct shim_health_spec *health;
 	struct shim_log_spec log;
+	/* /etc/resolv.conf and /etc/hosts (runtime/dnsfiles.h) */
+	char **dns_servers, **dns_search;
+	size_t n_dns_servers, n_dns_search;
+	struct dns_extra_host *extra_hosts;
+	size_t n_extra_hosts;
+	struct shim_device *devices;
+	size_t n_devices;
+	char *tmpfs_json;           /* linuxParameters.tmpfs, JSON text for volumes/; NULL = none */
 };
 
 struct shim_task {
 	char *task_arn, *task_id, *state_dir, *cgroup_parent, *shim_cgroup;
+	char *netns_path;                   /* SHIM_NET_JOIN: the pinned nsfs file */
 	bool cgroup_enforce;
 	uint64_t cpu, memory, pids_limit;   /* 0 = none */
 	enum shim_net_mode net;
 	enum shim_ns_mode pid_mode, ipc_mode;
 	uint32_t stop_timeout_default;
+	char **addrs;               /* the task's own addresses (bridge, awsvpc); NULL = none */
 	struct shim_ctr_spec ctrs[SHIM_MAX_CONTAINERS];
 	size_t n_ctrs;
 	size_t order[SHIM_MAX_CONTAINERS];  /* a start order honouring dependsOn */
@@ -92,6 +110,10 @@ void shim_vol_free(struct shim_task *t);
  * which every container comes after those it depends on; -ELOOP with the
  * names of a cycle in E. */
 int shim_deps_order(const struct shim_task *t, size_t *order, struct err *e);
+/* Pure: container NAME's linuxParameters.tmpfs list (JSON text) as the
+ * volumes/ spec of a one-container task definition (runtime/shim_fields.c). */
+struct vol_spec;
+int shim_tmpfs_spec(const char *name, const char *tmpfs_json, struct vol_spec *ret, struct err *e);
 /* Pure: "10m" / "1k" / "5g" / "1024" -> bytes (Docker's max-size units). */
 int shim_parse_size(const char *s, uint64_t *ret);
 

@@ -13,9 +13,13 @@
 #include "cgroup/cgroup.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
+#include "lib/netname.h"
+#include "volumes/volumes.h"
 
 #define ARGV_MAX 4096
 #define STR_MAX 65536
+#define SYSCTLS_MAX 64
+#define DEVICES_MAX 64
 
 /* ---- owned allocations ---- */
 
@@ -508,6 +512,182 @@ static int parse_command(struct shim_task *t, struct shim_ctr_spec *c, const cJS
 	return 0;
 }
 
+/* ---- resolv.conf, hosts, sysctls, devices ---- */
+
+/* A string list of at most MAX entries, each passing OK. */
+static int get_checked_strv(struct shim_task *t, const cJSON *o, const char *what, const char *key,
+			    size_t max, bool (*ok)(const char *), char ***ret, size_t *ret_n,
+			    struct err *e)
+{
+	int r = get_strv(t, o, what, key, ret, ret_n, e);
+
+	if (r < 0)
+		return r;
+	if (*ret_n > max)
+		return err_setx(e, -EINVAL, "%s: at most %zu '%s'", what, max, key);
+	for (size_t i = 0; i < *ret_n; i++)
+		if (!ok((*ret)[i]))
+			return err_setx(e, -EINVAL, "%s: '%s' entry '%.64s' is not valid", what, key,
+					(*ret)[i]);
+	return 0;
+}
+
+/* A list of objects of at most MAX: *RET = a zeroed array of N of SIZE. */
+static int get_obj_list(struct shim_task *t, const cJSON *o, const char *what, const char *key,
+			size_t max, size_t size, void **ret, size_t *ret_n, struct err *e)
+{
+	const cJSON *v = field(o, key), *it;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!v)
+		return 0;
+	if (!cJSON_IsArray(v) || (size_t)cJSON_GetArraySize(v) > max)
+		return err_setx(e, -EINVAL, "%s: '%s' must be an array of at most %zu", what, key, max);
+	cJSON_ArrayForEach(it, v)
+		if (!cJSON_IsObject(it))
+			return err_setx(e, -EINVAL, "%s: '%s' must hold objects", what, key);
+	*ret_n = (size_t)cJSON_GetArraySize(v);
+	*ret = own(t, calloc(*ret_n + 1, size));
+	return *ret ? 0 : err_set(e, -ENOMEM, "%s", what);
+}
+
+static int parse_dns(struct shim_task *t, struct shim_ctr_spec *c, const cJSON *o, const char *what,
+		     struct err *e)
+{
+	const cJSON *it;
+	size_t i = 0;
+	void *list;
+	int r;
+
+	if ((r = get_checked_strv(t, o, what, "dnsServers", DNS_MAX_SERVERS, netname_ip_valid,
+				  &c->dns_servers, &c->n_dns_servers, e)) < 0 ||
+	    (r = get_checked_strv(t, o, what, "dnsSearchDomains", DNS_MAX_SEARCH, netname_host_valid,
+				  &c->dns_search, &c->n_dns_search, e)) < 0 ||
+	    (r = get_obj_list(t, o, what, "extraHosts", DNS_MAX_EXTRA_HOSTS, sizeof(*c->extra_hosts),
+			      &list, &c->n_extra_hosts, e)) < 0)
+		return r;
+	c->extra_hosts = list;
+	cJSON_ArrayForEach(it, field(o, "extraHosts")) {
+		struct dns_extra_host *h = &c->extra_hosts[i++];
+		char *name, *ip;
+
+		if ((r = get_str(t, it, what, "hostname", &name, e)) < 0 ||
+		    (r = get_str(t, it, what, "ipAddress", &ip, e)) < 0)
+			return r;
+		if (!netname_host_valid(name) || !netname_ip_valid(ip))
+			return err_setx(e, -EINVAL, "%s: an extraHosts entry needs a valid 'hostname' and 'ipAddress'",
+					what);
+		h->hostname = name;
+		h->ip = ip;
+	}
+	return 0;
+}
+
+/* systemControls: only namespaced sysctls, and only of namespaces the
+ * container does not share with the host. */
+static int parse_sysctls(struct shim_task *t, struct shim_ctr_spec *c, const cJSON *o,
+			 const char *what, struct err *e)
+{
+	struct rt_sysctl *sc;
+	const cJSON *it;
+	size_t i = 0, n;
+	void *list;
+	int r = get_obj_list(t, o, what, "systemControls", SYSCTLS_MAX, sizeof(*sc), &list, &n, e);
+
+	if (r < 0)
+		return r;
+	sc = list;
+	cJSON_ArrayForEach(it, field(o, "systemControls")) {
+		char *name, *value;
+		enum sysctl_ns ns;
+
+		if ((r = get_str(t, it, what, "namespace", &name, e)) < 0 ||
+		    (r = get_str(t, it, what, "value", &value, e)) < 0)
+			return r;
+		ns = netname_sysctl_ns(name);
+		if (ns == SYSCTL_NS_NONE || !netname_sysctl_value_valid(value))
+			return err_setx(e, -EINVAL, "%s: systemControls '%.64s' is not a namespaced sysctl with a one-line value",
+					what, name ? name : "");
+		if ((ns == SYSCTL_NS_NET && t->net == SHIM_NET_HOST) ||
+		    (ns == SYSCTL_NS_IPC && t->ipc_mode == SHIM_NS_HOST))
+			return err_setx(e, -EINVAL, "%s: systemControls '%.64s' would change the host's %s namespace",
+					what, name, ns == SYSCTL_NS_NET ? "network" : "ipc");
+		sc[i].name = name;
+		sc[i++].value = value;
+	}
+	c->rt.sysctls = sc;
+	c->rt.n_sysctls = n;
+	return 0;
+}
+
+static int parse_devices(struct shim_task *t, struct shim_ctr_spec *c, const cJSON *o,
+			 const char *what, struct err *e)
+{
+	static const char *const perms[] = { "read", "write", "mknod" };
+	const cJSON *it;
+	size_t i = 0;
+	void *list;
+	int r = get_obj_list(t, o, what, "devices", DEVICES_MAX, sizeof(*c->devices), &list,
+			     &c->n_devices, e);
+
+	if (r < 0)
+		return r;
+	c->devices = list;
+	cJSON_ArrayForEach(it, field(o, "devices")) {
+		struct shim_device *d = &c->devices[i++];
+		const cJSON *p, *pl = field(it, "permissions");
+
+		if ((r = get_str(t, it, what, "hostPath", &d->host_path, e)) < 0 ||
+		    (r = get_str(t, it, what, "containerPath", &d->container_path, e)) < 0)
+			return r;
+		if (!d->container_path)
+			d->container_path = d->host_path;
+		if (!d->host_path || !abs_path_ok(d->host_path) || !abs_path_ok(d->container_path) ||
+		    strlen(d->container_path) >= PATH_MAX)
+			return err_setx(e, -EINVAL, "%s: a device needs absolute 'hostPath' and 'containerPath'",
+					what);
+		/* ECS: without permissions, all three. */
+		d->read = d->write = d->mknod = !pl;
+		if (pl && !cJSON_IsArray(pl))
+			return err_setx(e, -EINVAL, "%s: device 'permissions' must be an array", what);
+		cJSON_ArrayForEach(p, pl) {
+			int k;
+
+			for (k = 0; k < 3 && !(cJSON_IsString(p) && strcmp(p->valuestring, perms[k]) == 0); k++)
+				;
+			if (k == 3)
+				return err_setx(e, -EINVAL, "%s: device permissions are read, write and mknod", what);
+			*(k == 0 ? &d->read : k == 1 ? &d->write : &d->mknod) = true;
+		}
+	}
+	return 0;
+}
+
+/* linuxParameters.tmpfs: kept as JSON text for volumes/, checked now. */
+static int parse_tmpfs(struct shim_task *t, struct shim_ctr_spec *c, const cJSON *o,
+		       const char *what, struct err *e)
+{
+	const cJSON *v = field(o, "tmpfs");
+	struct vol_spec vs;
+	int r;
+
+	if (!v)
+		return 0;
+	if (!cJSON_IsArray(v))
+		return err_setx(e, -EINVAL, "%s: 'tmpfs' must be an array", what);
+	if (cJSON_GetArraySize(v) == 0)
+		return 0;
+	c->tmpfs_json = own(t, cJSON_PrintUnformatted(v));
+	if (!c->tmpfs_json)
+		return err_set(e, -ENOMEM, "%s", what);
+	r = shim_tmpfs_spec(c->name, c->tmpfs_json, &vs, e);
+	if (r < 0)
+		return err_wrap(e, "%s", what);
+	vol_spec_free(&vs);
+	return 0;
+}
+
 static int parse_container(struct shim_task *t, struct shim_ctr_spec *c, const cJSON *o,
 			   size_t idx, struct err *e)
 {
@@ -534,7 +714,10 @@ static int parse_container(struct shim_task *t, struct shim_ctr_spec *c, const c
 	    (r = parse_user(t, c, o, what, e)) < 0 || (r = parse_security(t, c, o, what, e)) < 0 ||
 	    (r = parse_limits(c, o, what, e)) < 0 ||
 	    (r = get_bool(o, what, "essential", true, &c->essential, e)) < 0 ||
-	    (r = parse_log(t, &c->log, field(o, "logConfiguration"), what, e)) < 0)
+	    (r = parse_log(t, &c->log, field(o, "logConfiguration"), what, e)) < 0 ||
+	    (r = parse_dns(t, c, o, what, e)) < 0 || (r = parse_sysctls(t, c, o, what, e)) < 0 ||
+	    (r = parse_devices(t, c, o, what, e)) < 0 || (r = parse_tmpfs(t, c, o, what, e)) < 0 ||
+	    (r = get_u64(o, what, "sharedMemorySize", 1, RT_MEMORY_MAX_MIB, 0, &c->rt.shm_size_mib, e)) < 0)
 		return r;
 	if ((r = get_u64(o, what, "startTimeout", 1, 86400, UINT64_MAX, &v, e)) < 0)
 		return r;
@@ -631,11 +814,27 @@ int shim_deps_order(const struct shim_task *t, size_t *order, struct err *e)
 	return 0;
 }
 
+/* bridge and awsvpc tasks join the namespace the agent made for them. */
+static int parse_netns_path(struct shim_task *t, const cJSON *o, bool join, struct err *e)
+{
+	int r = get_str(t, o, "spec", "netnsPath", &t->netns_path, e);
+
+	if (r < 0)
+		return r;
+	if (join && (!t->netns_path || !abs_path_ok(t->netns_path)))
+		return err_setx(e, -EINVAL, "spec: networkMode bridge and awsvpc need 'netnsPath', "
+				"an absolute path");
+	if (!join && t->netns_path)
+		return err_setx(e, -EINVAL, "spec: 'netnsPath' is only for networkMode bridge and awsvpc");
+	return 0;
+}
+
 static int parse_task_fields(struct shim_task *t, const cJSON *o, struct err *e)
 {
-	static const char *const nets[] = { "none", "host" };
+	static const char *const nets[] = { "none", "host", "bridge", "awsvpc" };
 	static const char *const ns_modes[] = { NULL, "task", "host", "none" };
 	int net, pid, ipc, r;
+	size_t n_addrs;
 	uint64_t v;
 
 	if ((r = get_str(t, o, "spec", "taskArn", &t->task_arn, e)) < 0 ||
@@ -668,7 +867,13 @@ static int parse_task_fields(struct shim_task *t, const cJSON *o, struct err *e)
 	    (r = get_enum(o, "spec", "ipcMode", ns_modes, 4, 0, &ipc, e)) < 0)
 		return r;
 	t->stop_timeout_default = (uint32_t)v;
-	t->net = (enum shim_net_mode)net;
+	r = get_checked_strv(t, o, "spec", "addresses", 8, netname_ip_valid, &t->addrs, &n_addrs, e);
+	if (r < 0)
+		return r;
+	r = parse_netns_path(t, o, net >= 2, e);
+	if (r < 0)
+		return r;
+	t->net = net >= 2 ? SHIM_NET_JOIN : (enum shim_net_mode)net;
 	t->pid_mode = (enum shim_ns_mode)pid;
 	t->ipc_mode = (enum shim_ns_mode)ipc;
 	return 0;

@@ -17,6 +17,7 @@
 
 #include "lib/cleanup.h"
 #include "volumes/volumes.h"
+#include "runtime/shim_fields.h"
 
 #define REASON_OOM "OutOfMemoryError: Container killed due to memory usage"
 #define REASON_ESSENTIAL "Essential container in task exited"
@@ -218,6 +219,7 @@ static int launch(struct shim_ctr *c, struct err *e)
 	struct shim *s = c->shim;
 	_cleanup_free_ struct rt_plan *p = malloc(sizeof(*p));
 	struct vol_ctr_mounts vm = { 0 };
+	struct shim_ctr_files files;
 	int out_wr = -1, err_wr = -1, r;
 
 	if (!p)
@@ -226,6 +228,11 @@ static int launch(struct shim_ctr *c, struct err *e)
 	r = rt_plan(&c->spec->rt, p, e);
 	if (r < 0)
 		return r;
+	r = shim_fields_prepare(&s->task, c->spec, s->task_dir, p, &files, e);
+	if (r < 0) {
+		rt_plan_release(p);
+		return r;
+	}
 	r = shim_log_open(&c->spec->log, s->logs_dir, c->spec->name, &c->log);
 	if (r < 0) {
 		err_set(e, r, "open the log of container '%s' in '%s'", c->spec->name, s->logs_dir);
@@ -238,6 +245,14 @@ static int launch(struct shim_ctr *c, struct err *e)
 	r = shim_vol_ctr_open(c, p, &vm, e);
 	if (r < 0)
 		goto out;
+	/* linuxParameters.tmpfs mounts join the task volumes' mounts. */
+	r = vol_ctr_mounts_move(&vm, &files.tmpfs);
+	if (r < 0) {
+		err_set(e, r, "tmpfs mounts of container '%s'", c->spec->name);
+		goto out;
+	}
+	if (vm.n)
+		p->volumes = &vm;
 	p->stdio[1] = out_wr;
 	p->stdio[2] = err_wr;
 	r = rt_container_start(p, &c->rc, e);
@@ -255,6 +270,7 @@ out:
 		close(out_wr);
 	if (err_wr >= 0)
 		close(err_wr);
+	shim_fields_release(&files);
 	rt_plan_release(p);
 	return r;
 }

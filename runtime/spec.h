@@ -28,6 +28,13 @@ enum rt_net { RT_NET_NONE, RT_NET_HOST, RT_NET_JOIN };
 enum rt_ns { RT_NS_NEW, RT_NS_HOST, RT_NS_JOIN };
 enum rt_enforce { RT_ENFORCE_ON, RT_ENFORCE_OFF };
 
+/* A namespaced sysctl (lib/netname.h checked it), written in the container's
+ * namespaces before exec. */
+struct rt_sysctl {
+	const char *name;             /* "net.ipv4.ip_forward" */
+	const char *value;
+};
+
 struct rt_spec {
 	const char *rootfs;           /* --rootfs DIR, or NULL with --image */
 	const char *image;            /* --image REF: rootfs and defaults from an
@@ -59,6 +66,8 @@ struct rt_spec {
 	bool init;                    /* --init: a tiny init as pid 1 (runtime/init.c) */
 	struct rlimit_spec *ulimits;
 	size_t n_ulimits;
+	const struct rt_sysctl *sysctls; /* borrowed; NULL = none */
+	size_t n_sysctls;
 	enum rt_enforce cgroup_enforce;
 	const char *cgroup_parent;    /* relative to the cgroup2 mount */
 	char *const *argv;            /* the command, NULL-terminated, borrowed */

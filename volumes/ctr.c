@@ -68,6 +68,24 @@ void vol_ctr_mounts_free(struct vol_ctr_mounts *m)
 	*m = (struct vol_ctr_mounts){ 0 };
 }
 
+int vol_ctr_mounts_move(struct vol_ctr_mounts *dst, struct vol_ctr_mounts *src)
+{
+	struct vol_attach_op *op;
+
+	if (!src->n)
+		return 0;
+	op = reallocarray(dst->op, dst->n + src->n, sizeof(*op));
+	if (!op)
+		return -ENOMEM;
+	memcpy(op + dst->n, src->op, src->n * sizeof(*op));
+	dst->op = op;
+	dst->n += src->n;
+	free(src->op);
+	src->op = NULL;
+	src->n = 0;
+	return 0;
+}
+
 static int open_one(struct vol_task *t, const struct vol_mount *m, int rootfs_fd,
 		    struct vol_attach_op *op, struct err *e)
 {

@@ -293,6 +293,9 @@ struct vol_ctr_mounts {
 int vol_ctr_prepare(struct vol_task *t, const struct vol_plan *p, const char *rootfs,
 		    struct vol_ctr_mounts *ret, struct err *e);
 void vol_ctr_mounts_free(struct vol_ctr_mounts *m);
+/* Appends SRC's mounts to DST (SRC is left empty; its shm_size is not
+ * taken).  -ENOMEM: both unchanged. */
+int vol_ctr_mounts_move(struct vol_ctr_mounts *dst, struct vol_ctr_mounts *src);
 
 /* In the container's mount namespace, ROOTFS_FD an O_PATH fd of the rootfs
  * (already a private mount), before pivot_root.  Attaches each mount at its

@@ -179,7 +179,7 @@ s = socket.socket(); s.bind(("0.0.0.0", 41000)); s.listen(1); time.sleep(30)' 3>
 	[ "$(host_port tcp 80 "$output")" = 41001 ]
 	# static: a port a host process listens on is refused
 	run -1 hnet net map s1 41000:81
-	[[ $output == *"host port 41000 is already in use"* ]]
+	[[ $output == *"host port 41000/tcp is already in use"* ]]
 	hnet net release s1
 }
 
@@ -187,16 +187,16 @@ s = socket.socket(); s.bind(("0.0.0.0", 41000)); s.listen(1); time.sleep(30)' 3>
 	hnet net create r1
 	hnet net create r2
 	run -1 hnet net map r1 22:80
-	[[ $output == *"host port 22 is reserved"* ]]
+	[[ $output == *"host port 22/tcp is reserved"* ]]
 	run -1 hnet net map r1 51678:80
 	[[ $output == *"reserved"* ]]
 	BERTH_RESERVED_PORTS='[8088]' run -1 hnet net map r1 8088:80
-	[[ $output == *"host port 8088 is reserved"* ]]
+	[[ $output == *"host port 8088/tcp is reserved"* ]]
 	# setting the list replaces the default: 22 is no longer reserved
 	BERTH_RESERVED_PORTS='[8088]' run -0 hnet net map r1 22:80
 	run -0 hnet net map r1 8080:80
 	run -1 hnet net map r2 8080:80
-	[[ $output == *"host port 8080 is already in use"* ]]
+	[[ $output == *"host port 8080/tcp is already in use"* ]]
 	# udp is separate
 	run -0 hnet net map r2 8080:80/udp
 	# a failing request adds nothing (all or nothing)

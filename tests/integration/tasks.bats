@@ -195,8 +195,10 @@ register() {
 	[ "$status" -ne 0 ]; [[ $output == *InvalidParameterException*ghost* ]]
 	run aws_ecs run-task --task-definition good --launch-type FARGATE
 	[ "$status" -ne 0 ]; [[ $output == *InvalidParameterException*FARGATE* ]]
-	run aws_ecs run-task --task-definition bridged
-	[ "$status" -ne 0 ]; [[ $output == *InvalidParameterException*bridge* ]]
+	# networkConfiguration goes with awsvpc only (bridged: no networkMode = bridge)
+	run aws_ecs run-task --task-definition bridged --network-configuration \
+		'{"awsvpcConfiguration":{"subnets":["s-1"]}}'
+	[ "$status" -ne 0 ]; [[ $output == *InvalidParameterException*Network\ Configuration* ]]
 	run aws_ecs run-task --task-definition good --network-configuration \
 		'{"awsvpcConfiguration":{"subnets":["s-1"]}}'
 	[ "$status" -ne 0 ]; [[ $output == *InvalidParameterException* ]]

@@ -140,7 +140,7 @@ wait_gone() {
 @test "volumes: task-scoped volumes go (named at stop, host {} at cleanup); a host sourcePath survives" {
 	restart_with BERTH_TASK_CLEANUP_WAIT=1s
 	host=$DTMP/hostdata
-	reg three "[$(cdef app 'echo s > /s/f && echo h > /h/f && echo n > /n/f && ls /data' \
+	reg three "[$(cdef app 'echo s > /s/f && echo h > /h/f && echo n > /n/f && ls /data > /h/seeded' \
 		'{"mountPoints":[{"sourceVolume":"scratch","containerPath":"/s"},
 			{"sourceVolume":"hostvol","containerPath":"/h"},
 			{"sourceVolume":"named","containerPath":"/n"},
@@ -152,8 +152,9 @@ wait_gone() {
 	wait_status "$t" STOPPED
 	d=$(describe "$t")
 	[ "$(jq -r '.containers[0].exitCode' <<<"$d")" = 0 ]
-	# A new task volume over the image's /data was seeded with its content.
-	[ "$(tlogs "$t" --container app)" = c ]
+	# A new task volume over the image's /data was seeded with its content
+	# (kept on the host volume: the logs go with the 1 s cleanup).
+	[ "$(cat "$host/seeded")" = c ]
 	# The scope=task named volume went with the stop.
 	[ -z "$(ls "$STATE_DIR/volumes" 2>/dev/null | grep '^ecs-three-1-named-')" ]
 	wait_gone "$STATE_DIR/tasks/$(task_id "$t")"

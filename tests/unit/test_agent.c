@@ -240,6 +240,7 @@ static void test_spec(void **state)
 	(void)state;
 	assert_int_equal(spec_build(&in, &spec), 0);
 	assert_string_equal(s(spec, "networkMode"), "none");
+	assert_null(cJSON_GetObjectItem(spec, "netnsPath"));
 	assert_int_equal(cJSON_GetObjectItem(spec, "cpu")->valueint, 512);
 	assert_null(cJSON_GetObjectItem(spec, "memory"));
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(spec, "cgroupEnforce")));

@@ -12,6 +12,9 @@
 
 #include <cmocka.h>
 
+#include <stdlib.h>
+
+#include "netns/portmap.h"
 #include "netns/ports.h"
 
 /* A fake host: ports in busy[] cannot be bound; counts probes. */
@@ -273,6 +276,46 @@ static void test_static(void **state)
 	port_alloc_release(&A, PORT_TCP, 0, 1);          /* harmless */
 }
 
+/* The configured allocator: range and reserved lists; a bad list is named. */
+static void test_configured(void **state)
+{
+	struct port_alloc *a = NULL;
+	const char *bad = NULL;
+	uint16_t p;
+
+	(void)state;
+	assert_int_equal(port_alloc_configured("41000-41002", "[41000, 22]", "[]", NULL, &a, &bad), 0);
+	assert_true(port_alloc_is_reserved(a, PORT_TCP, 41000));
+	assert_true(port_alloc_is_reserved(a, PORT_TCP, 22));
+	assert_false(port_alloc_is_reserved(a, PORT_UDP, 41000));
+	assert_int_equal(port_alloc_dynamic(a, PORT_TCP, 1, &p), 0);
+	assert_int_equal(p, 41001);
+	assert_int_equal(port_alloc_static(a, PORT_TCP, 22, 1), -EACCES);
+	free(a);
+	a = NULL;
+	assert_int_equal(port_alloc_configured(NULL, "[22]", "[0]", NULL, &a, &bad), -EINVAL);
+	assert_null(a);
+	assert_string_equal(bad, "[0]");
+	assert_int_equal(port_alloc_configured(NULL, "22, 23", NULL, NULL, &a, &bad), -EINVAL);
+	assert_string_equal(bad, "22, 23");
+}
+
+/* What a failed task shows as its reason. */
+static void test_reason_words(void **state)
+{
+	struct portmap_request q = { PORT_UDP, 53, 1, 5353 }, rq = { PORT_TCP, 7000, 5, 0 };
+	char buf[128];
+
+	(void)state;
+	assert_string_equal(portmap_reason(-EACCES, &q, buf, sizeof(buf)), "host port 5353/udp is reserved");
+	assert_string_equal(portmap_reason(-EADDRINUSE, &q, buf, sizeof(buf)),
+			    "host port 5353/udp is already in use");
+	assert_string_equal(portmap_reason(-EADDRNOTAVAIL, &q, buf, sizeof(buf)), "a host port is unavailable");
+	assert_string_equal(portmap_reason(-EADDRNOTAVAIL, &rq, buf, sizeof(buf)),
+			    "5 contiguous host ports are unavailable");
+	assert_string_equal(portmap_reason(-ENOMEM, &rq, buf, sizeof(buf)), strerror(ENOMEM));
+}
+
 static void test_probe_bind_real(void **state)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -314,6 +357,8 @@ int main(void)
 		cmocka_unit_test(test_dynamic_contiguous),
 		cmocka_unit_test(test_exhaustion_full_range),
 		cmocka_unit_test(test_static),
+		cmocka_unit_test(test_configured),
+		cmocka_unit_test(test_reason_words),
 		cmocka_unit_test(test_probe_bind_real),
 	};
 

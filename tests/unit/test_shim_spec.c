@@ -134,6 +134,26 @@ static void test_defaults(void **state)
 	assert_null(t.vol);
 }
 
+/* bridge and awsvpc tasks join the namespace the agent made. */
+static void test_netns_join(void **state)
+{
+	static const char *const modes[] = { "bridge", "awsvpc" };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		char spec[512];
+		struct err e = ERR_INIT;
+		struct shim_task t;
+
+		snprintf(spec, sizeof(spec), "{" TOP ",\"networkMode\":\"%s\",\"netnsPath\":"
+			 "\"/run/berth/netns/t1\",\"containers\":[" C("a", "") "]}", modes[i]);
+		assert_int_equal(parse(spec, &t, &e), 0);
+		assert_int_equal(t.net, SHIM_NET_JOIN);
+		assert_string_equal(t.netns_path, "/run/berth/netns/t1");
+		shim_task_release(&t);
+	}
+}
+
 static void test_hostile(void **state)
 {
 	static const struct {
@@ -186,7 +206,12 @@ static void test_hostile(void **state)
 		{ "{" TOP ",\"containers\":[" C("a", ",\"ulimits\":[{\"name\":\"nofile\"}]") "]}", "softLimit" },
 		{ "{" TOP ",\"containers\":[" C("a", ",\"ulimits\":[{\"name\":\"bogus\",\"softLimit\":1,\"hardLimit\":1}]") "]}", "ulimits" },
 		{ "{" TOP ",\"containers\":[" C("a", ",\"hostname\":\"a b\"") "]}", "hostname" },
-		{ "{" TOP ",\"networkMode\":\"bridge\",\"containers\":[" C("a", "") "]}", "networkMode" },
+		{ "{" TOP ",\"networkMode\":\"bridge\",\"containers\":[" C("a", "") "]}", "netnsPath" },
+		{ "{" TOP ",\"networkMode\":\"awsvpc\",\"netnsPath\":\"run/x\",\"containers\":[" C("a", "") "]}", "netnsPath" },
+		{ "{" TOP ",\"networkMode\":\"host\",\"netnsPath\":\"/run/x\",\"containers\":[" C("a", "") "]}", "only for networkMode bridge" },
+		{ "{" TOP ",\"netnsPath\":\"/run/x\",\"containers\":[" C("a", "") "]}", "only for networkMode bridge" },
+		{ "{" TOP ",\"networkMode\":\"bridge\",\"netnsPath\":7,\"containers\":[" C("a", "") "]}", "netnsPath" },
+		{ "{" TOP ",\"networkMode\":\"nat\",\"containers\":[" C("a", "") "]}", "networkMode" },
 		{ "{" TOP ",\"pidMode\":\"none\",\"containers\":[" C("a", "") "]}", "pidMode" },
 		{ "{" TOP ",\"containers\":[" C("a", ",\"labels\":[]") "]}", "labels" },
 		{ "{" TOP ",\"volumes\":[],\"containers\":[" C("a", "") "]}", "volumes" },
@@ -291,6 +316,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_netns_join),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_order_and_cycles),

@@ -258,6 +258,33 @@ static void test_report_lifecycle(void **state)
 	assert_int_equal(n(t, "version"), 6);
 }
 
+/* The network the agent reports with RUNNING: per container, and the task's
+ * attachments; the same report again changes nothing. */
+static void test_report_network(void **state)
+{
+	_cleanup_(cJSON_Deletep) cJSON *t = new_task();
+	const char *rep = "{'lastStatus':'RUNNING','attachments':[{'id':'a1','type':"
+			  "'ElasticNetworkInterface','status':'ATTACHED','details':[{'name':"
+			  "'privateIPv4Address','value':'10.213.0.2'}]}],'containers':[{'name':'app',"
+			  "'lastStatus':'RUNNING','networkBindings':[{'bindIP':'0.0.0.0','containerPort':80,"
+			  "'hostPort':40001,'protocol':'tcp'}],'networkInterfaces':[{'attachmentId':'a1',"
+			  "'privateIpv4Address':'10.213.0.2'}]}]}";
+	const cJSON *app, *side;
+
+	(void)state;
+	apply(t, rep, 10, true);
+	apply(t, rep, 11, false);
+	app = cJSON_GetArrayItem(cJSON_GetObjectItem(t, "containers"), 0);
+	side = cJSON_GetArrayItem(cJSON_GetObjectItem(t, "containers"), 1);
+	assert_int_equal(n(cJSON_GetArrayItem(cJSON_GetObjectItem(app, "networkBindings"), 0), "hostPort"),
+			 40001);
+	assert_string_equal(s(cJSON_GetArrayItem(cJSON_GetObjectItem(app, "networkInterfaces"), 0),
+			      "privateIpv4Address"), "10.213.0.2");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(side, "networkBindings")), 0);
+	assert_string_equal(s(cJSON_GetArrayItem(cJSON_GetObjectItem(t, "attachments"), 0), "status"),
+			    "ATTACHED");
+}
+
 static void test_report_hostile(void **state)
 {
 	static const char *const bad[] = {
@@ -268,6 +295,10 @@ static void test_report_hostile(void **state)
 		"{'containers':[{'name':'app','exitCode':1.5}]}",
 		"{'containers':[{'name':'app','exitCode':1e30}]}",
 		"{'containers':[{'name':'app','healthStatus':1}]}",
+		"{'containers':[{'name':'app','networkBindings':{}}]}",
+		"{'containers':[{'name':'app','networkBindings':[1]}]}",
+		"{'containers':[{'name':'app','networkInterfaces':'x'}]}",
+		"{'attachments':{'id':'a'}}", "{'attachments':[null]}",
 	};
 	_cleanup_(cJSON_Deletep) cJSON *t = new_task();
 	_cleanup_free_ char *before = cJSON_PrintUnformatted(t), *after = NULL;
@@ -324,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_reservation),
 		cmocka_unit_test(test_new_doc),
 		cmocka_unit_test(test_report_lifecycle),
+		cmocka_unit_test(test_report_network),
 		cmocka_unit_test(test_report_hostile),
 		cmocka_unit_test(test_stop_request),
 	};

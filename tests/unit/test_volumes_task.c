@@ -3,7 +3,7 @@
  * hostile input) and vol_task_release_id, the agent's release for a task
  * whose shim is gone (only that task's uses go; twice is harmless).  The
  * release test runs as root in a forked child with a private mount
- * namespace, like test_volumes_mount.c. */
+ * namespace (volumes_ns.h). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/json.h"
-#include "volumes/volumes.h"
+#include "tests/unit/volumes_ns.h"
 
 static const char *const TD =
 	"{\"family\":\"fam\",\"revision\":3,\"cpu\":\"256\","
@@ -144,15 +144,6 @@ static void test_json_refused(void **state)
 
 /* ---- release of a gone task (root, own mount namespace) ---- */
 
-#define CHECK(c)                                                                           \
-	do {                                                                               \
-		if (!(c)) {                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-			_exit(1);                                                          \
-		}                                                                          \
-	} while (0)
-
-static char base[64];
 
 static int users_of(const char *rel, char *buf, size_t size)
 {
@@ -183,7 +174,7 @@ static int mounts_of(const char *rel)
 	return n;
 }
 
-static void release_child(void)
+static void t_release_child(void)
 {
 	_cleanup_(cJSON_Deletep) cJSON *o = NULL;
 	struct err e = ERR_INIT;
@@ -230,38 +221,14 @@ static void release_child(void)
 	vol_cfg_free(&c);
 }
 
-static void test_release_id(void **state)
-{
-	char cmd[128];
-	pid_t pid;
-	int status;
-
-	(void)state;
-	if (geteuid() != 0)
-		skip();
-	strcpy(base, "/tmp/berth-voltask.XXXXXX");
-	assert_non_null(mkdtemp(base));
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-			_exit(2);
-		release_child();
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
-	assert_int_equal(system(cmd), 0);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-}
+NS_TEST(release_child)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_json_refused),
-		cmocka_unit_test(test_release_id),
+		cmocka_unit_test(test_release_child),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
