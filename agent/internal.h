@@ -60,6 +60,7 @@ struct spec_in {
 	const char *task_id, *cluster, *state_dir;
 	const char *netns_path;       /* bridge/awsvpc: the task's namespace file */
 	bool cgroup_enforce;
+	const char *cgroup_parent;    /* BERTH_CGROUP_PARENT: tasks and shims below it */
 	int64_t pids_limit;           /* 0: none */
 	uint64_t stop_timeout_sec;
 	/* The task's own addresses (bridge, awsvpc: "ADDR hostname" lines in

@@ -10,7 +10,6 @@
 #include "lib/cleanup.h"
 #include "lib/json.h"
 
-#define CGROUP_PARENT "berth/tasks"
 
 static const cJSON *get(const cJSON *o, const char *k)
 {
@@ -168,13 +167,17 @@ int spec_build(const struct spec_in *in, cJSON **ret)
 	_cleanup_(cJSON_Deletep) cJSON *s = cJSON_CreateObject();
 	cJSON *list = cJSON_CreateArray(), *v;
 	const cJSON *def;
+	char tasks_cg[256], shims_cg[256];
 	size_t i = 0;
 
+	snprintf(tasks_cg, sizeof(tasks_cg), "%s/tasks", in->cgroup_parent ? in->cgroup_parent : "berth");
+	snprintf(shims_cg, sizeof(shims_cg), "%s/shims", in->cgroup_parent ? in->cgroup_parent : "berth");
 	if (!s || !add(s, "containers", list) ||
 	    !add(s, "taskArn", cJSON_CreateString(str(in->task, "taskArn"))) ||
 	    !add(s, "taskId", cJSON_CreateString(in->task_id)) ||
 	    !add(s, "stateDir", cJSON_CreateString(in->state_dir)) ||
-	    !add(s, "cgroupParent", cJSON_CreateString(CGROUP_PARENT)) ||
+	    !add(s, "cgroupParent", cJSON_CreateString(tasks_cg)) ||
+	    !add(s, "shimCgroup", cJSON_CreateString(shims_cg)) ||
 	    !add(s, "cgroupEnforce", cJSON_CreateBool(in->cgroup_enforce)) ||
 	    !add(s, "networkMode", cJSON_CreateString(str(in->taskdef, "networkMode")
 						      ? str(in->taskdef, "networkMode") : "bridge")) ||

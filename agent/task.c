@@ -460,6 +460,7 @@ static int write_spec(struct atask *t, const cJSON *task, const cJSON *td,
 		.task = task, .taskdef = td, .task_id = t->id, .cluster = t->cluster,
 		.state_dir = sdir, .containers = ci,
 		.cgroup_enforce = config_get_bool(t->a->cfg, CFG_CGROUP_ENFORCE),
+		.cgroup_parent = config_get(t->a->cfg, CFG_CGROUP_PARENT),
 		.pids_limit = config_get(t->a->cfg, CFG_TASK_PIDS_LIMIT)
 			      ? (int64_t)config_get_u64(t->a->cfg, CFG_TASK_PIDS_LIMIT) : 0,
 		.stop_timeout_sec = t->a->stop_timeout_usec / 1000000,
@@ -601,7 +602,14 @@ static int start_work(struct atask *t, struct img_store *img, const cJSON *task,
 	if (r < 0)
 		return r;
 	r = shim_spawn(t->a->berth_path, dir);
-	return r < 0 ? err_set(e, r, "CannotStartContainerError: starting the task's shim") : 0;
+	if (r < 0) {
+		char why[512];
+
+		read_note(t, SHIM_START_ERROR, why, sizeof(why), true);
+		return why[0] ? err_setx(e, r, "CannotStartContainerError: %s", why)
+			      : err_set(e, r, "CannotStartContainerError: starting the task's shim");
+	}
+	return 0;
 }
 
 /* Pulls, mounts and shim_spawn() may take long: a helper process does them,

@@ -91,7 +91,9 @@ static bool component_ok(const char *s, size_t n)
 }
 
 /* Enables in DIRFD's subtree_control the wanted controllers that DIRFD
- * offers and that are not yet enabled.  One write, or none. */
+ * offers and that are not yet enabled.  One write, or none; nothing read
+ * when nothing is wanted, and cgroup.controllers only when something
+ * wanted is not on yet (every start walks the same parents). */
 static int enable_controllers(int dirfd, const struct cg_host *host)
 {
 	static const char *const names[] = { "cpu", "memory", "pids" };
@@ -99,18 +101,26 @@ static int enable_controllers(int dirfd, const struct cg_host *host)
 	char avail[512], enabled[512], req[64] = "";
 	size_t len = 0;
 	struct cg_host a = { 0 }, en = { 0 };
+	bool missing = false;
 	int r;
 
-	r = read_file_at(dirfd, "cgroup.controllers", avail, sizeof(avail), NULL);
-	if (r < 0)
-		return r;
+	if (!want[0] && !want[1] && !want[2])
+		return 0;
 	r = read_file_at(dirfd, "cgroup.subtree_control", enabled, sizeof(enabled), NULL);
 	if (r < 0)
 		return r;
-	cg_parse_controllers(avail, &a);
 	cg_parse_controllers(enabled, &en);
-	const bool has[] = { a.has_cpu, a.has_memory, a.has_pids };
 	const bool on[] = { en.has_cpu, en.has_memory, en.has_pids };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		missing |= want[i] && !on[i];
+	if (!missing)
+		return 0;
+	r = read_file_at(dirfd, "cgroup.controllers", avail, sizeof(avail), NULL);
+	if (r < 0)
+		return r;
+	cg_parse_controllers(avail, &a);
+	const bool has[] = { a.has_cpu, a.has_memory, a.has_pids };
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (want[i] && has[i] && !on[i])

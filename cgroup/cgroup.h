@@ -40,8 +40,14 @@ struct cg_host {
 int cg_parse_mountinfo(const char *text, struct cg_host *ret);
 /* Pure: sets has_cpu/has_memory/has_pids from a cgroup.controllers line. */
 void cg_parse_controllers(const char *text, struct cg_host *ret);
-/* Reads /proc/self/mountinfo (or MOUNTINFO when not NULL, for tests) and the
- * root's cgroup.controllers.  -ENOENT when no cgroup2 is mounted. */
+/* Pure: sets v1_cpu/v1_memory from the text of /proc/cgroups (a
+ * controller bound to a non-zero hierarchy is in cgroup v1). */
+void cg_parse_proc_cgroups(const char *text, struct cg_host *ret);
+/* Finds cgroup2 (once per process): at /sys/fs/cgroup or
+ * /sys/fs/cgroup/unified by statfs (the v1 flags from /proc/cgroups), else
+ * the first cgroup2 mount in /proc/self/mountinfo; with MOUNTINFO (tests)
+ * that file, every time.  Then reads the root's cgroup.controllers (each
+ * time).  -ENOENT when no cgroup2 is mounted. */
 int cg_host_probe(const char *mountinfo, struct cg_host *ret);
 
 /* Limits for one cgroup.  A zero field means "leave the kernel default". */

@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
@@ -148,18 +151,98 @@ void cg_parse_controllers(const char *text, struct cg_host *ret)
 	}
 }
 
-int cg_host_probe(const char *mountinfo, struct cg_host *ret)
+static int probe_mounts(const char *mountinfo, struct cg_host *ret)
 {
 	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int fd = -1;
-	struct cg_host h;
-	char ctl[512];
 	int r;
 
 	r = read_file_alloc(mountinfo ? mountinfo : "/proc/self/mountinfo", 4 << 20, &text, NULL);
 	if (r < 0)
 		return r;
-	r = cg_parse_mountinfo(text, &h);
+	return cg_parse_mountinfo(text, ret);
+}
+
+void cg_parse_proc_cgroups(const char *text, struct cg_host *ret)
+{
+	const char *p = text;
+
+	ret->v1_cpu = ret->v1_memory = false;
+	while (*p) {
+		char line[128], name[32];
+		unsigned long hier, n, enabled;
+		size_t len = strcspn(p, "\n");
+
+		/* One line at a time: sscanf would read numbers across lines. */
+		snprintf(line, sizeof(line), "%.*s", (int)len, p);
+		if (line[0] != '#' && len < sizeof(line) &&
+		    sscanf(line, "%31s %lu %lu %lu", name, &hier, &n, &enabled) == 4 &&
+		    hier != 0 && enabled) {
+			if (strcmp(name, "cpu") == 0)
+				ret->v1_cpu = true;
+			else if (strcmp(name, "memory") == 0)
+				ret->v1_memory = true;
+		}
+		p += len + (p[len] == '\n');
+	}
+}
+
+/* cgroup2 where hosts mount it: a pure v2 host at /sys/fs/cgroup, a
+ * hybrid one at /sys/fs/cgroup/unified (cpu/memory then in v1, as
+ * /proc/cgroups tells).  One statfs each instead of mountinfo, which grows
+ * with every running container's mounts.  -ENOENT: look further. */
+static int probe_usual(struct cg_host *ret)
+{
+	static const char *const usual[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	struct cg_host h = { 0 };
+	struct statfs sf;
+	char text[2048];
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(usual); i++) {
+		if (statfs(usual[i], &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
+			continue;
+		snprintf(h.mount, sizeof(h.mount), "%s", usual[i]);
+		if (i > 0) {
+			r = read_file_at(AT_FDCWD, "/proc/cgroups", text, sizeof(text), NULL);
+			if (r < 0)
+				return -ENOENT;
+			cg_parse_proc_cgroups(text, &h);
+		}
+		*ret = h;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* Where cgroup2 and the v1 cpu/memory hierarchies are mounted does not
+ * change under a running berth: probed once per process (a shim probes for
+ * itself, its task and each container). */
+static int probe_mounts_cached(struct cg_host *ret)
+{
+	static struct cg_host cached;
+	static bool known;
+	int r;
+
+	if (!known) {
+		r = probe_usual(&cached);
+		if (r < 0)
+			r = probe_mounts(NULL, &cached);
+		if (r < 0)
+			return r;
+		known = true;
+	}
+	*ret = cached;
+	return 0;
+}
+
+int cg_host_probe(const char *mountinfo, struct cg_host *ret)
+{
+	_cleanup_close_ int fd = -1;
+	struct cg_host h;
+	char ctl[512];
+	int r;
+
+	r = mountinfo ? probe_mounts(mountinfo, &h) : probe_mounts_cached(&h);
 	if (r < 0)
 		return r;
 	fd = open(h.mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -11,6 +11,7 @@
 
 static const char *const tag_keys[] = { "key", "value", NULL };
 static const char *const setting_keys[] = { "name", "value", NULL };
+static const char *const attribute_keys[] = { "name", "value", "targetType", "targetId", NULL };
 
 #define S(f, m)      { .flag = f, .member = m, .type = PT_STRING }
 #define SREQ(f, m)   { .flag = f, .member = m, .type = PT_STRING, .required = true }
@@ -173,6 +174,39 @@ static const struct verb_param list_container_instances_params[] = {
 	PAGES,
 };
 
+static const struct verb_param update_container_instances_state_params[] = {
+	LREQ("container-instances", "containerInstances"),
+	SREQ("status", "status"),
+	S("cluster", "cluster"),
+};
+
+static const struct verb_param deregister_container_instance_params[] = {
+	SREQ("container-instance", "containerInstance"),
+	S("cluster", "cluster"),
+	B("force", "force"),
+};
+
+#define ATTRIBUTES { .flag = "attributes", .member = "attributes", .type = PT_KVLIST, \
+		     .keys = attribute_keys, .required = true }
+
+static const struct verb_param put_attributes_params[] = {
+	ATTRIBUTES,
+	S("cluster", "cluster"),
+};
+
+static const struct verb_param delete_attributes_params[] = {
+	ATTRIBUTES,
+	S("cluster", "cluster"),
+};
+
+static const struct verb_param list_attributes_params[] = {
+	SREQ("target-type", "targetType"),
+	S("cluster", "cluster"),
+	S("attribute-name", "attributeName"),
+	S("attribute-value", "attributeValue"),
+	PAGES,
+};
+
 /* X(ident, verb, Action, page_key, summary): one line per verb feeds both the
  * table and the subcommand registration. */
 #define ECS_VERBS(X)                                                                          \
@@ -210,7 +244,17 @@ static const struct verb_param list_container_instances_params[] = {
 	X(describe_container_instances, "describe-container-instances",                       \
 	  "DescribeContainerInstances", NULL, "Describe container instances")                 \
 	X(list_container_instances, "list-container-instances", "ListContainerInstances",     \
-	  "containerInstanceArns", "List container instance ARNs")
+	  "containerInstanceArns", "List container instance ARNs")                            \
+	X(update_container_instances_state, "update-container-instances-state",               \
+	  "UpdateContainerInstancesState", NULL, "Set container instances ACTIVE or DRAINING")  \
+	X(deregister_container_instance, "deregister-container-instance",                     \
+	  "DeregisterContainerInstance", NULL, "Deregister a container instance")             \
+	X(put_attributes, "put-attributes", "PutAttributes", NULL,                            \
+	  "Put attributes on container instances")                                            \
+	X(delete_attributes, "delete-attributes", "DeleteAttributes", NULL,                   \
+	  "Delete attributes from container instances")                                       \
+	X(list_attributes, "list-attributes", "ListAttributes", "attributes",                 \
+	  "List the attributes of container instances")
 
 #define VERB_ROW(id, name_, action_, page_, summary_)                                         \
 	{ .name = name_, .action = action_, .summary = summary_, .params = id##_params,        \

@@ -214,29 +214,6 @@ static int agent_instance(struct control *c, const cJSON *req, const char *clust
 	return r;
 }
 
-struct ids {
-	char (*v)[NAME_MAX_LEN + 1];
-	size_t n, cap;
-};
-
-static int collect_task(const char *cluster, const char *id, void *data)
-{
-	struct ids *l = data;
-
-	(void)cluster;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		void *p = realloc(l->v, cap * sizeof(*l->v));
-
-		if (!p)
-			return -ENOMEM;
-		l->v = p;
-		l->cap = cap;
-	}
-	snprintf(l->v[l->n++], NAME_MAX_LEN + 1, "%s", id);
-	return 0;
-}
-
 static int work_item(struct control *c, const char *cluster, const char *task_id, cJSON *tasks,
 		     struct err *e)
 {
@@ -259,15 +236,10 @@ static int work_item(struct control *c, const char *cluster, const char *task_id
 static int work_list(struct control *c, const char *cluster, const char *id, cJSON *tasks,
 		     struct err *e)
 {
-	struct store_task_query q = {
-		.cluster = cluster, .instance = id, .not_stopped = true, .limit = 1 << 30,
-	};
-	struct ids l = { 0 };
+	struct id_list l = { 0 };
 	int r;
 
-	r = store_task_list(c->st, &q, collect_task, &l, e);
-	if (r == -ENOMEM)
-		r = nomem(e);
+	r = instance_task_ids(c, cluster, id, &l, e);
 	for (size_t i = 0; r >= 0 && i < l.n; i++)
 		r = work_item(c, cluster, l.v[i], tasks, e);
 	free(l.v);
@@ -353,11 +325,15 @@ static cJSON *ecs_task_report(const cJSON *req)
 {
 	static const char *const stamps[] = { "pullStartedAt", "pullStoppedAt", "executionStoppedAt" };
 	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
+	const char *status = str(req, "status");
 	cJSON *list = cJSON_CreateArray();
 	const cJSON *it;
 
 	if (!rep || json_add(rep, "containers", list) < 0 ||
-	    copy_member(rep, "lastStatus", req, "status") < 0 ||
+	    copy_member(rep, "lastStatus", req, "status") < 0)
+		return NULL;
+	/* ECS's reason is why the task stopped; on the way up it means nothing. */
+	if (status && strcmp(status, "STOPPED") == 0 &&
 	    copy_member(rep, "stoppedReason", req, "reason") < 0)
 		return NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(stamps); i++)

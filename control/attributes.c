@@ -37,6 +37,10 @@ static int list_check(const cJSON *list, bool value_allowed, struct err *e)
 			return r;
 		if (!str(a, "targetId"))
 			return err_api(e, BAD, "Attribute '%s' needs a targetId.", str(a, "name"));
+		/* ECS: a short id does not say what it names. */
+		if (strncmp(str(a, "targetId"), "arn:", 4) != 0 && !str(a, "targetType"))
+			return err_api(e, BAD, "Attribute '%s': targetType is required when "
+				       "targetId is not an ARN.", str(a, "name"));
 	}
 	return 0;
 }
@@ -152,24 +156,27 @@ static cJSON *attr_item(const struct lister *l, const char *id, const cJSON *a)
 	return o;
 }
 
-/* Position of an item: [instance id, attribute name]. */
-static cJSON *item_key(const char *id, const char *name)
+/* Position of an item: [instance id, index in the instance's attributes]. */
+static cJSON *item_key(const char *id, int idx)
 {
-	const char *both[] = { id, name };
+	cJSON *k = cJSON_CreateArray();
 
-	return cJSON_CreateStringArray(both, 2);
+	if (json_append(k, cJSON_CreateString(id)) < 0 || json_append(k, cJSON_CreateNumber(idx)) < 0) {
+		cJSON_Delete(k);
+		return NULL;
+	}
+	return k;
 }
 
-static bool after_key(const cJSON *after, const char *id, const char *name)
+static bool after_key(const cJSON *after, const char *id, int idx)
 {
 	const char *kid = cJSON_GetStringValue(cJSON_GetArrayItem(after, 0));
-	const char *kname = cJSON_GetStringValue(cJSON_GetArrayItem(after, 1));
 	int r;
 
 	if (!after)
 		return true;
 	r = strcmp(id, kid ? kid : "");
-	return r > 0 || (r == 0 && strcmp(name, kname ? kname : "") > 0);
+	return r > 0 || (r == 0 && idx > (int)cJSON_GetNumberValue(cJSON_GetArrayItem(after, 1)));
 }
 
 static int list_instance(const char *id, void *data)
@@ -178,7 +185,7 @@ static int list_instance(const char *id, void *data)
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	_cleanup_free_ char *status = NULL;
 	const cJSON *a;
-	int r;
+	int r, idx = -1;
 
 	r = instance_doc(l->c, l->cluster, id, &status, &doc, l->e);
 	if (r < 0)
@@ -186,10 +193,11 @@ static int list_instance(const char *id, void *data)
 	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(doc, "attributes")) {
 		const char *n = str(a, "name"), *v = str(a, "value");
 
-		if (!n || !after_key(l->pg.after, id, n) || (l->name && strcmp(n, l->name) != 0) ||
+		idx++;
+		if (!n || !after_key(l->pg.after, id, idx) || (l->name && strcmp(n, l->name) != 0) ||
 		    (l->value && (!v || strcmp(v, l->value) != 0)))
 			continue;
-		r = pager_add(&l->pg, attr_item(l, id, a), item_key(id, n));
+		r = pager_add(&l->pg, attr_item(l, id, a), item_key(id, idx));
 		if (r != 0)
 			return r;
 	}
@@ -217,7 +225,9 @@ int act_list_attributes(struct control *c, const cJSON *req, const char *princip
 	r = pager_start(&l.pg, c, req, "ListAttributes", filter, PAGE_MAX, e);
 	if (r < 0)
 		return r;
-	if (l.pg.after && (!cJSON_IsArray(l.pg.after) || cJSON_GetArraySize(l.pg.after) != 2)) {
+	if (l.pg.after && (cJSON_GetArraySize(l.pg.after) != 2 ||
+			   !cJSON_IsString(cJSON_GetArrayItem(l.pg.after, 0)) ||
+			   !cJSON_IsNumber(cJSON_GetArrayItem(l.pg.after, 1)))) {
 		pager_release(&l.pg);
 		return err_api(e, BAD, "Invalid nextToken value.");
 	}

@@ -156,10 +156,11 @@ static int add_statistics(cJSON *doc, const struct store_cluster_counts *n)
 	return 0;
 }
 
-static int cluster_view(struct control *c, const char *name, const char *text,
+/* The API object of the stored document DOC (consumed). */
+static int cluster_view(struct control *c, const char *name, cJSON *stored,
 			const struct view *v, cJSON **ret, struct err *e)
 {
-	_cleanup_(cJSON_Deletep) cJSON *doc = cJSON_Parse(text);
+	_cleanup_(cJSON_Deletep) cJSON *doc = stored;
 	struct store_cluster_counts n = { 0 };
 	cJSON *tags = NULL;
 	int r;
@@ -228,14 +229,11 @@ int act_create_cluster(struct control *c, const cJSON *req, const char *principa
 	const char *name = n ? n->valuestring : c->default_cluster;
 	_cleanup_free_ char *status = NULL, *text = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
 	const struct view all = { true, true, false, true };
 	cJSON *view = NULL;
 	int r;
 
 	(void)principal;
-	if (!resp)
-		return nomem(e);
 	if (!ecs_name_is_valid(name))
 		return err_api(e, BAD, "Cluster name must be 1 to 255 letters (uppercase and "
 			       "lowercase), numbers, hyphens, and underscores.");
@@ -264,18 +262,13 @@ int act_create_cluster(struct control *c, const cJSON *req, const char *principa
 			r = put_doc(c, name, "ACTIVE", doc, e);
 		if (r < 0)
 			return r;
-		free(text);
-		text = cJSON_PrintUnformatted(doc);
-		if (!text)
-			return nomem(e);
+	} else if (!(doc = cJSON_Parse(text))) {
+		return err_setx(e, -EIO, "store: corrupt cluster '%s'", name);
 	}
-	r = cluster_view(c, name, text, &all, &view, e);
+	r = cluster_view(c, name, TAKE_PTR(doc), &all, &view, e);
 	if (r < 0)
 		return r;
-	if (json_add(resp, "cluster", view) < 0)
-		return nomem(e);
-	*ret = TAKE_PTR(resp);
-	return 0;
+	return reply_object(ret, "cluster", view) < 0 ? nomem(e) : 0;
 }
 
 static int parse_include(const cJSON *req, struct view *v)
@@ -296,22 +289,12 @@ static int parse_include(const cJSON *req, struct view *v)
 	return 0;
 }
 
-static int add_failure(cJSON *failures, const char *arn, const char *reason)
-{
-	cJSON *f = cJSON_CreateObject();
-
-	if (json_append(failures, f) < 0 || json_add_str(f, "arn", arn) < 0 ||
-	    json_add_str(f, "reason", reason) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
 static int describe_one(struct control *c, const char *ref, const struct view *v,
 			cJSON *clusters, cJSON *failures, struct err *e)
 {
 	_cleanup_free_ char *status = NULL, *text = NULL;
 	char name[NAME_MAX_LEN + 1], arn[ARN_MAX];
-	cJSON *view = NULL;
+	cJSON *view = NULL, *doc;
 	struct arn a;
 	int r;
 
@@ -321,16 +304,19 @@ static int describe_one(struct control *c, const char *ref, const struct view *v
 		else
 			snprintf(arn, sizeof(arn), "arn:aws:ecs:%s:%s:cluster/%.255s", c->region,
 				 c->account, ref);
-		return add_failure(failures, arn, "MISSING") < 0 ? nomem(e) : 0;
+		return ctl_add_failure(failures, arn, "MISSING", NULL) < 0 ? nomem(e) : 0;
 	}
 	r = store_cluster_get(c->st, name, &status, &text, e);
 	if (r == -ENOENT) {
 		ctl_arn(c, ARN_CLUSTER, NULL, name, 0, arn);
-		return add_failure(failures, arn, "MISSING") < 0 ? nomem(e) : 0;
+		return ctl_add_failure(failures, arn, "MISSING", NULL) < 0 ? nomem(e) : 0;
 	}
 	if (r < 0)
 		return r;
-	r = cluster_view(c, name, text, v, &view, e);
+	doc = cJSON_Parse(text);
+	if (!doc)
+		return err_setx(e, -EIO, "store: corrupt cluster '%s'", name);
+	r = cluster_view(c, name, doc, v, &view, e);
 	if (r < 0)
 		return r;
 	return json_append(clusters, view) < 0 ? nomem(e) : 0;
@@ -340,97 +326,64 @@ int act_describe_clusters(struct control *c, const cJSON *req, const char *princ
 			  cJSON **ret, struct err *e)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(req, "clusters"), *it;
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	cJSON *clusters = cJSON_CreateArray(), *failures = cJSON_CreateArray();
+	cJSON *clusters, *failures;
 	struct view v = { 0 };
 	int r;
 
 	(void)principal;
-	if (json_add(resp, "clusters", clusters) < 0 || json_add(resp, "failures", failures) < 0)
-		return nomem(e);
 	if (cJSON_GetArraySize(list) > DESCRIBE_MAX)
 		return err_api(e, BAD, "At most %d clusters can be described at once.",
 			       DESCRIBE_MAX);
 	parse_include(req, &v);
+	if (reply_with_failures(ret, "clusters", &clusters, &failures) < 0)
+		return nomem(e);
 	if (!list || cJSON_GetArraySize(list) == 0)
-		return (r = describe_one(c, c->default_cluster, &v, clusters, failures, e)) < 0
-		       ? r : (*ret = TAKE_PTR(resp), 0);
+		return describe_one(c, c->default_cluster, &v, clusters, failures, e);
 	cJSON_ArrayForEach(it, list) {
 		r = describe_one(c, it->valuestring, &v, clusters, failures, e);
 		if (r < 0)
 			return r;
 	}
-	*ret = TAKE_PTR(resp);
 	return 0;
 }
 
-struct list_acc {
-	struct control *c;
-	cJSON *arns;
-	int n, limit;
-	char last[NAME_MAX_LEN + 1];
-	bool more;
-};
-
 static int list_cb(const char *name, void *data)
 {
-	struct list_acc *l = data;
+	struct pager *p = data;
 	char arn[ARN_MAX];
 
-	if (l->n == l->limit) {
-		l->more = true;
-		return 1;
-	}
-	l->n++;
-	snprintf(l->last, sizeof(l->last), "%s", name);
-	if (ctl_arn(l->c, ARN_CLUSTER, NULL, name, 0, arn) < 0)
+	if (ctl_arn(p->c, ARN_CLUSTER, NULL, name, 0, arn) < 0)
 		return -ENAMETOOLONG;
-	return json_append(l->arns, cJSON_CreateString(arn));
+	return pager_add(p, cJSON_CreateString(arn), cJSON_CreateString(name));
 }
 
 int act_list_clusters(struct control *c, const cJSON *req, const char *principal,
 		      cJSON **ret, struct err *e)
 {
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	_cleanup_(cJSON_Deletep) cJSON *key = NULL;
-	struct list_acc l = { .c = c };
+	const char *after;
+	struct pager p;
 	int r;
 
 	(void)principal;
-	l.arns = cJSON_CreateArray();
-	if (json_add(resp, "clusterArns", l.arns) < 0)
-		return nomem(e);
-	r = page_limit(req, PAGE_MAX, &l.limit, e);
-	if (r >= 0)
-		r = page_token_decode(c, "ListClusters", "", req, &key, e);
+	r = pager_start(&p, c, req, "ListClusters", "", PAGE_MAX, e);
 	if (r < 0)
 		return r;
-	if (key && !cJSON_IsString(key))
-		return err_api(e, BAD, "Invalid nextToken value.");
-	/* One row more than asked tells whether another page exists. */
-	r = store_cluster_list(c->st, key ? key->valuestring : NULL, l.limit + 1, list_cb, &l, e);
+	r = pager_after_name(&p, &after, e);
 	if (r < 0)
+		return r;
+	/* One row more than asked tells whether another page exists. */
+	r = store_cluster_list(c->st, after, p.limit + 1, list_cb, &p, e);
+	if (r < 0) {
+		pager_release(&p);
 		return r == -ENOMEM || r == -ENAMETOOLONG ? err_set(e, r, "ListClusters") : r;
-	if (l.more) {
-		_cleanup_(cJSON_Deletep) cJSON *k = cJSON_CreateString(l.last);
-		char *tok = NULL;
-
-		if (!k || page_token_encode(c, "ListClusters", "", k, &tok) < 0 ||
-		    json_add(resp, "nextToken", cJSON_CreateString(tok)) < 0) {
-			free(tok);
-			return nomem(e);
-		}
-		free(tok);
 	}
-	*ret = TAKE_PTR(resp);
-	return 0;
+	return pager_finish(&p, "clusterArns", ret, e);
 }
 
 int act_delete_cluster(struct control *c, const cJSON *req, const char *principal,
 		       cJSON **ret, struct err *e)
 {
 	const char *ref = cJSON_GetObjectItemCaseSensitive(req, "cluster")->valuestring;
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	_cleanup_free_ char *status = NULL, *text = NULL;
 	struct store_cluster_counts n;
@@ -441,8 +394,6 @@ int act_delete_cluster(struct control *c, const cJSON *req, const char *principa
 	int r;
 
 	(void)principal;
-	if (!resp)
-		return nomem(e);
 	if (cluster_ref_parse(ref, name, &a) < 0 || (a.region[0] && !ctl_arn_is_ours(c, &a)))
 		return not_found(e);
 	r = store_cluster_get(c->st, name, &status, &text, e);
@@ -472,15 +423,8 @@ int act_delete_cluster(struct control *c, const cJSON *req, const char *principa
 		r = put_doc(c, name, "INACTIVE", doc, e);
 	if (r < 0)
 		return r;
-	free(text);
-	text = cJSON_PrintUnformatted(doc);
-	if (!text)
-		return nomem(e);
-	r = cluster_view(c, name, text, &none, &view, e);
+	r = cluster_view(c, name, TAKE_PTR(doc), &none, &view, e);
 	if (r < 0)
 		return r;
-	if (json_add(resp, "cluster", view) < 0)
-		return nomem(e);
-	*ret = TAKE_PTR(resp);
-	return 0;
+	return reply_object(ret, "cluster", view) < 0 ? nomem(e) : 0;
 }

@@ -213,8 +213,37 @@ struct inst_store {
 	uint16_t tcp[PORTS_MAX], udp[PORTS_MAX];
 	struct sched_attr *attrs;
 	size_t n_attrs;
+	struct sched_group_count *groups;
+	char **group_names;
+	size_t n_groups, cap_groups;
 	cJSON *doc;
 };
+
+static int add_group(const char *group, int64_t count, void *data)
+{
+	struct inst_store *st = data;
+
+	if (st->n_groups == st->cap_groups) {
+		size_t cap = st->cap_groups ? 2 * st->cap_groups : 4;
+		void *g = realloc(st->groups, cap * sizeof(*st->groups));
+
+		if (!g)
+			return -ENOMEM;
+		st->groups = g;
+		g = realloc(st->group_names, cap * sizeof(*st->group_names));
+		if (!g)
+			return -ENOMEM;
+		st->group_names = g;
+		st->cap_groups = cap;
+	}
+	st->group_names[st->n_groups] = strdup(group);
+	if (!st->group_names[st->n_groups])
+		return -ENOMEM;
+	st->groups[st->n_groups] = (struct sched_group_count){ st->group_names[st->n_groups],
+							       (uint32_t)count };
+	st->n_groups++;
+	return 0;
+}
 
 static int64_t registered(const cJSON *doc, const char *name)
 {
@@ -329,28 +358,11 @@ static int fill_one(struct control *c, const char *cluster, struct inst_store *s
 		return nomem(e);
 	in->attrs = st->attrs;
 	in->n_attrs = st->n_attrs;
-	return 0;
-}
-
-struct id_list {
-	char (*ids)[NAME_MAX_LEN + 1];
-	size_t n, cap;
-};
-
-static int collect_id(const char *id, void *data)
-{
-	struct id_list *l = data;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 8;
-		void *p = realloc(l->ids, cap * sizeof(*l->ids));
-
-		if (!p)
-			return -ENOMEM;
-		l->ids = p;
-		l->cap = cap;
-	}
-	snprintf(l->ids[l->n++], NAME_MAX_LEN + 1, "%s", id);
+	r = store_instance_groups(c->st, cluster, st->id, add_group, st, e);
+	if (r < 0)
+		return r == -ENOMEM ? nomem(e) : r;
+	in->groups = st->groups;
+	in->n_groups = st->n_groups;
 	return 0;
 }
 
@@ -365,6 +377,10 @@ void snapshot_release(struct snapshot *s)
 
 	for (size_t i = 0; st && i < s->n; i++) {
 		free(st[i].attrs);
+		for (size_t j = 0; j < st[i].n_groups; j++)
+			free(st[i].group_names[j]);
+		free(st[i].group_names);
+		free(st[i].groups);
 		cJSON_Delete(st[i].doc);
 	}
 	free(st);
@@ -385,7 +401,7 @@ static int load_ids(struct control *c, const char *cluster, struct id_list *l,
 		return nomem(e);
 	}
 	for (size_t i = 0; i < l->n; i++) {
-		snprintf(st[i].id, sizeof(st[i].id), "%s", l->ids[i]);
+		snprintf(st[i].id, sizeof(st[i].id), "%s", l->v[i]);
 		ret->n = i + 1;
 		r = fill_one(c, cluster, &st[i], &ret->in[i], e);
 		if (r < 0)
@@ -402,12 +418,12 @@ int snapshot_load(struct control *c, const char *cluster, struct snapshot *ret, 
 	int r;
 
 	*ret = (struct snapshot){ 0 };
-	r = store_instance_list(c->st, cluster, NULL, NULL, 5000, collect_id, &l, e);
+	r = store_instance_list(c->st, cluster, NULL, NULL, 5000, id_list_add, &l, e);
 	if (r >= 0)
 		r = load_ids(c, cluster, &l, ret, e);
 	else if (r == -ENOMEM)
 		r = nomem(e);
-	free(l.ids);
+	free(l.v);
 	return r;
 }
 
@@ -424,11 +440,11 @@ int snapshot_load_one(struct control *c, const char *cluster, const char *id,
 		return r;
 	if (strcmp(status, "INACTIVE") == 0)
 		return -ENOENT;
-	r = collect_id(id, &l);
+	r = id_list_add(id, &l);
 	if (r >= 0)
 		r = load_ids(c, cluster, &l, ret, e);
 	else
 		r = nomem(e);
-	free(l.ids);
+	free(l.v);
 	return r;
 }

@@ -54,16 +54,6 @@ int ctl_id_ref(const struct control *c, const char *ref, enum arn_kind kind, con
 	return 0;
 }
 
-int ctl_add_failure(cJSON *failures, const char *arn, const char *reason, const char *detail)
-{
-	cJSON *f = cJSON_CreateObject();
-
-	if (json_append(failures, f) < 0 || json_add_str(f, "arn", arn) < 0 ||
-	    json_add_str(f, "reason", reason) < 0 || (detail && json_add_str(f, "detail", detail) < 0))
-		return -ENOMEM;
-	return 0;
-}
-
 static cJSON *remaining(const struct sched_instance *in)
 {
 	cJSON *list = cJSON_CreateArray();
@@ -187,15 +177,12 @@ int act_describe_container_instances(struct control *c, const cJSON *req, const 
 				     cJSON **ret, struct err *e)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(req, "containerInstances"), *it;
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	cJSON *out = cJSON_CreateArray(), *failures = cJSON_CreateArray();
 	char cluster[NAME_MAX_LEN + 1];
+	cJSON *out, *failures;
 	struct snapshot s;
 	int r;
 
 	(void)principal;
-	if (json_add(resp, "containerInstances", out) < 0 || json_add(resp, "failures", failures) < 0)
-		return nomem(e);
 	if (cJSON_GetArraySize(list) == 0 || cJSON_GetArraySize(list) > DESCRIBE_MAX)
 		return err_api(e, BAD, "containerInstances must name 1 to %d container instances.",
 			       DESCRIBE_MAX);
@@ -205,17 +192,15 @@ int act_describe_container_instances(struct control *c, const cJSON *req, const 
 	r = snapshot_load(c, cluster, &s, e);
 	if (r < 0)
 		return r;
+	if (reply_with_failures(ret, "containerInstances", &out, &failures) < 0)
+		r = nomem(e);
 	cJSON_ArrayForEach(it, list) {
-		r = describe_one(c, cluster, &s, it->valuestring, include_has(req, "TAGS"), out,
-				 failures, e);
-		if (r < 0)
-			break;
+		if (r >= 0)
+			r = describe_one(c, cluster, &s, it->valuestring, include_has(req, "TAGS"),
+					 out, failures, e);
 	}
 	snapshot_release(&s);
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(resp);
-	return 0;
+	return r;
 }
 
 struct list_acc {
@@ -263,14 +248,17 @@ static int list_cb(const char *id, void *data)
 
 static int list_walk(struct control *c, struct list_acc *l, const char *status, struct err *e)
 {
-	const char *after = cJSON_GetStringValue(l->pg.after);
+	const char *after;
 	int r;
 
-	if (l->pg.after && !after)
-		return err_api(e, BAD, "Invalid nextToken value.");
+	r = pager_after_name(&l->pg, &after, e);
+	if (r < 0)
+		return r;
 	r = store_instance_list(c->st, l->cluster, status, after, 1 << 30, list_cb, l, e);
 	if (r == -ENOMEM || r == -ENAMETOOLONG)
-		return err_set(e, r, "ListContainerInstances");
+		r = err_set(e, r, "ListContainerInstances");
+	if (r < 0)
+		pager_release(&l->pg);
 	return r < 0 ? r : 0;
 }
 
@@ -300,13 +288,10 @@ int act_list_container_instances(struct control *c, const cJSON *req, const char
 	l.filter = q;
 	l.s = &s;
 	r = pager_start(&l.pg, c, req, "ListContainerInstances", filter, PAGE_MAX, e);
-	if (r >= 0) {
+	if (r >= 0)
 		r = list_walk(c, &l, status, e);
-		if (r >= 0)
-			r = pager_finish(&l.pg, "containerInstanceArns", ret, e);
-		else
-			pager_release(&l.pg);
-	}
+	if (r >= 0)
+		r = pager_finish(&l.pg, "containerInstanceArns", ret, e);
 	snapshot_release(&s);
 	return r;
 }

@@ -80,6 +80,20 @@ int page_token_decode(const struct control *c, const char *action, const char *f
 int reply_with_failures(cJSON **ret, const char *name, cJSON **ret_list, cJSON **ret_failures);
 /* cJSON_Delete; returns NULL. */
 cJSON *reply_free(cJSON *resp);
+/* {NAME: V} into *ret; V is consumed either way.  0 or -ENOMEM. */
+int reply_object(cJSON **ret, const char *name, cJSON *v);
+
+/* Ids collected from a store walk, to act on each once the walk is over
+ * (reply.c).  Free V when done. */
+struct id_list {
+	char (*v)[NAME_MAX_LEN + 1];
+	size_t n, cap;
+};
+/* A store_name_cb: appends ID to the struct id_list DATA.  0 or -ENOMEM. */
+int id_list_add(const char *id, void *data);
+/* The tasks on INSTANCE whose last status is not STOPPED, ascending. */
+int instance_task_ids(struct control *c, const char *cluster, const char *instance,
+		      struct id_list *ret, struct err *e);
 
 /* One page of a List* action: items are added in key order until LIMIT;
  * one more means there is a next page, resumed after the last key. */
@@ -95,6 +109,9 @@ struct pager {
 /* Reads maxResults (default DEF_LIMIT) and nextToken. */
 int pager_start(struct pager *p, struct control *c, const cJSON *req, const char *action,
 		const char *filter, int def_limit, struct err *e);
+/* The resume key of a list keyed by name (NULL: from the start); a token
+ * whose key is no string is refused (and P released). */
+int pager_after_name(struct pager *p, const char **ret, struct err *e);
 /* Takes ITEM and KEY (both owned; NULL = out of memory: -ENOMEM).  1 when
  * the page is full (the walk should stop). */
 int pager_add(struct pager *p, cJSON *item, cJSON *key);

@@ -292,23 +292,6 @@ static bool any_active(const struct snapshot *s)
 	return false;
 }
 
-static int respond(cJSON **ret, cJSON *tasks, cJSON *failures, struct err *e)
-{
-	cJSON *resp = cJSON_CreateObject();
-
-	if (!resp || json_add(resp, "tasks", tasks) < 0) {
-		cJSON_Delete(resp);
-		cJSON_Delete(failures);
-		return nomem(e);
-	}
-	if (json_add(resp, "failures", failures) < 0) {
-		cJSON_Delete(resp);
-		return nomem(e);
-	}
-	*ret = resp;
-	return 0;
-}
-
 static int run_placed(struct control *c, struct launch *l, const struct snapshot *s,
 		      uint32_t count, cJSON *tasks, cJSON *failures, struct err *e)
 {
@@ -335,17 +318,14 @@ int act_run_task(struct control *c, const cJSON *req, const char *principal, cJS
 		 struct err *e)
 {
 	const cJSON *cnt = cJSON_GetObjectItemCaseSensitive(req, "count");
-	cJSON *tasks = cJSON_CreateArray(), *failures = cJSON_CreateArray();
 	struct launch l = { 0 };
 	struct snapshot s = { 0 };
+	cJSON *tasks, *failures;
 	int r;
 
 	(void)principal;
-	if (!tasks || !failures) {
-		cJSON_Delete(tasks);
-		cJSON_Delete(failures);
+	if (reply_with_failures(ret, "tasks", &tasks, &failures) < 0)
 		return nomem(e);
-	}
 	if (cnt && (cnt->valuedouble < 1 || cnt->valuedouble > COUNT_MAX))
 		r = err_api(e, BAD, "count must be between 1 and %d.", COUNT_MAX);
 	else
@@ -358,12 +338,7 @@ int act_run_task(struct control *c, const cJSON *req, const char *principal, cJS
 		r = run_placed(c, &l, &s, cnt ? (uint32_t)cnt->valuedouble : 1, tasks, failures, e);
 	snapshot_release(&s);
 	launch_release(&l);
-	if (r < 0) {
-		cJSON_Delete(tasks);
-		cJSON_Delete(failures);
-		return r;
-	}
-	return respond(ret, tasks, failures, e);
+	return r < 0 ? r : 0;
 }
 
 /* StartTask: one task on each named instance, if it fits there. */
@@ -371,6 +346,7 @@ static int start_on(struct control *c, struct launch *l, struct snapshot *s, con
 		    cJSON *tasks, cJSON *failures, struct err *e)
 {
 	_cleanup_(sched_plan_freep) struct sched_plan *plan = NULL;
+	_cleanup_free_ char *status = NULL;
 	struct sched_placement out;
 	char id[NAME_MAX_LEN + 1], arn[ARN_MAX];
 	int r;
@@ -397,24 +373,26 @@ static int start_on(struct control *c, struct launch *l, struct snapshot *s, con
 		s->in[i].running_tasks++;
 		return create_task(c, l, &s->in[i], tasks, e);
 	}
-	return ctl_add_failure(failures, arn, "MISSING", NULL) < 0 ? nomem(e) : 0;
+	/* Not in the snapshot: deregistered (INACTIVE) or unknown (MISSING). */
+	r = store_instance_get(c->st, l->cluster, id, &status, NULL, e);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	return ctl_add_failure(failures, arn, r == 0 ? "INACTIVE" : "MISSING", NULL) < 0
+	       ? nomem(e) : 0;
 }
 
 int act_start_task(struct control *c, const cJSON *req, const char *principal, cJSON **ret,
 		   struct err *e)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(req, "containerInstances"), *it;
-	cJSON *tasks = cJSON_CreateArray(), *failures = cJSON_CreateArray();
 	struct launch l = { 0 };
 	struct snapshot s = { 0 };
+	cJSON *tasks, *failures;
 	int r;
 
 	(void)principal;
-	if (!tasks || !failures) {
-		cJSON_Delete(tasks);
-		cJSON_Delete(failures);
+	if (reply_with_failures(ret, "tasks", &tasks, &failures) < 0)
 		return nomem(e);
-	}
 	if (cJSON_GetArraySize(list) < 1 || cJSON_GetArraySize(list) > START_MAX)
 		r = err_api(e, BAD, "containerInstances must name 1 to %d container instances.",
 			    START_MAX);
@@ -427,10 +405,5 @@ int act_start_task(struct control *c, const cJSON *req, const char *principal, c
 			r = start_on(c, &l, &s, it->valuestring, tasks, failures, e);
 	snapshot_release(&s);
 	launch_release(&l);
-	if (r < 0) {
-		cJSON_Delete(tasks);
-		cJSON_Delete(failures);
-		return r;
-	}
-	return respond(ret, tasks, failures, e);
+	return r < 0 ? r : 0;
 }

@@ -170,50 +170,34 @@ int act_describe_tasks(struct control *c, const cJSON *req, const char *principa
 		       struct err *e)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(req, "tasks"), *it;
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	cJSON *out = cJSON_CreateArray(), *failures = cJSON_CreateArray();
 	char cluster[NAME_MAX_LEN + 1];
+	cJSON *out, *failures;
 	int r;
 
 	(void)principal;
-	if (json_add(resp, "tasks", out) < 0 || json_add(resp, "failures", failures) < 0)
-		return nomem(e);
 	if (cJSON_GetArraySize(list) < 1 || cJSON_GetArraySize(list) > DESCRIBE_MAX)
 		return err_api(e, BAD, "tasks must name 1 to %d tasks.", DESCRIBE_MAX);
 	r = ctl_cluster(c, req, cluster, e);
 	if (r < 0)
 		return r;
+	if (reply_with_failures(ret, "tasks", &out, &failures) < 0)
+		return nomem(e);
 	cJSON_ArrayForEach(it, list) {
 		r = describe_one(c, cluster, it->valuestring, include_tags(req), out, failures, e);
 		if (r < 0)
 			return r;
 	}
-	*ret = TAKE_PTR(resp);
 	return 0;
 }
 
-struct list_acc {
-	struct control *c;
-	cJSON *arns;
-	int n, limit;
-	char last[NAME_MAX_LEN + 1];
-	bool more;
-};
-
 static int list_cb(const char *cluster, const char *id, void *data)
 {
-	struct list_acc *l = data;
+	struct pager *p = data;
 	char arn[ARN_MAX];
 
-	if (l->n == l->limit) {
-		l->more = true;
-		return 1;
-	}
-	l->n++;
-	snprintf(l->last, sizeof(l->last), "%s", id);
-	if (ctl_arn(l->c, ARN_TASK, cluster, id, 0, arn) < 0)
+	if (ctl_arn(p->c, ARN_TASK, cluster, id, 0, arn) < 0)
 		return -ENAMETOOLONG;
-	return json_append(l->arns, cJSON_CreateString(arn));
+	return pager_add(p, cJSON_CreateString(arn), cJSON_CreateString(id));
 }
 
 /* ListTasks' filters -> query; the filter text binds the page token. */
@@ -246,22 +230,15 @@ static int list_query(struct control *c, const cJSON *req, char *cluster, char *
 int act_list_tasks(struct control *c, const cJSON *req, const char *principal, cJSON **ret,
 		   struct err *e)
 {
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	_cleanup_(cJSON_Deletep) cJSON *key = NULL;
 	_cleanup_free_ char *filter = NULL;
 	char cluster[NAME_MAX_LEN + 1], instance[NAME_MAX_LEN + 1];
 	struct store_task_query q = { 0 };
-	struct list_acc l = { .c = c };
 	bool empty = false;
+	struct pager p;
 	int r;
 
 	(void)principal;
-	l.arns = cJSON_CreateArray();
-	if (json_add(resp, "taskArns", l.arns) < 0)
-		return nomem(e);
 	r = list_query(c, req, cluster, instance, &q, &empty, e);
-	if (r >= 0)
-		r = page_limit(req, PAGE_MAX, &l.limit, e);
 	if (r < 0)
 		return r;
 	if (asprintf(&filter, "%s|%s|%s|%s|%s|%s|%s", cluster, q.instance ? q.instance : "",
@@ -271,28 +248,20 @@ int act_list_tasks(struct control *c, const cJSON *req, const char *principal, c
 		filter = NULL;
 		return nomem(e);
 	}
-	r = page_token_decode(c, "ListTasks", filter, req, &key, e);
+	r = pager_start(&p, c, req, "ListTasks", filter, PAGE_MAX, e);
+	if (r >= 0)
+		r = pager_after_name(&p, &q.after, e);
 	if (r < 0)
 		return r;
-	if (key && !cJSON_IsString(key))
-		return err_api(e, BAD, "Invalid nextToken value.");
 	if (!empty) {
-		q.after = key ? key->valuestring : NULL;
-		q.limit = l.limit + 1;
-		r = store_task_list(c->st, &q, list_cb, &l, e);
-		if (r < 0)
+		q.limit = p.limit + 1;
+		r = store_task_list(c->st, &q, list_cb, &p, e);
+		if (r < 0) {
+			pager_release(&p);
 			return r == -ENOMEM || r == -ENAMETOOLONG ? err_set(e, r, "ListTasks") : r;
+		}
 	}
-	if (l.more) {
-		_cleanup_(cJSON_Deletep) cJSON *k = cJSON_CreateString(l.last);
-		_cleanup_free_ char *tok = NULL;
-
-		if (!k || page_token_encode(c, "ListTasks", filter, k, &tok) < 0 ||
-		    json_add(resp, "nextToken", cJSON_CreateString(tok)) < 0)
-			return nomem(e);
-	}
-	*ret = TAKE_PTR(resp);
-	return 0;
+	return pager_finish(&p, "taskArns", ret, e);
 }
 
 /* ---- the agent's calls --------------------------------------------------- */
@@ -382,50 +351,21 @@ int control_task_report(struct control *c, const char *cluster, const char *task
 	return control_task_reports(c, cluster, task_id, &report, 1, e);
 }
 
-struct id_acc {
-	control_task_id_cb *cb;
-	void *data;
-	char last[NAME_MAX_LEN + 1];
-	char (*ids)[NAME_MAX_LEN + 1];
-	size_t n, cap;
-};
-
-static int collect(const char *cluster, const char *id, void *data)
-{
-	struct id_acc *a = data;
-
-	(void)cluster;
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		void *p = realloc(a->ids, cap * sizeof(*a->ids));
-
-		if (!p)
-			return -ENOMEM;
-		a->ids = p;
-		a->cap = cap;
-	}
-	snprintf(a->ids[a->n++], NAME_MAX_LEN + 1, "%s", id);
-	return 0;
-}
-
 int control_instance_tasks(struct control *c, const char *cluster, const char *instance_id,
 			   control_task_id_cb *cb, void *data, struct err *e)
 {
-	struct store_task_query q = {
-		.cluster = cluster, .instance = instance_id, .not_stopped = true, .limit = 1 << 30,
-	};
-	struct id_acc a = { .cb = cb, .data = data };
+	struct id_list l = { 0 };
 	int r;
 
 	/* Collected first: the callback may run its own transactions. */
 	r = in_read_tx(c, e);
 	if (r < 0)
 		return r;
-	r = store_task_list(c->st, &q, collect, &a, e);
+	r = instance_task_ids(c, cluster, instance_id, &l, e);
 	store_rollback(c->st);
-	for (size_t i = 0; r >= 0 && i < a.n; i++)
-		r = cb(cluster, a.ids[i], data);
-	free(a.ids);
+	for (size_t i = 0; r >= 0 && i < l.n; i++)
+		r = cb(cluster, l.v[i], data);
+	free(l.v);
 	return r == -ENOMEM ? nomem(e) : r;
 }
 

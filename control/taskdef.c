@@ -244,16 +244,6 @@ int act_deregister_task_definition(struct control *c, const cJSON *req, const ch
 	return 0;
 }
 
-static int add_failure(cJSON *failures, const char *arn, const char *reason, const char *detail)
-{
-	cJSON *f = cJSON_CreateObject();
-
-	if (json_append(failures, f) < 0 || json_add_str(f, "arn", arn) < 0 ||
-	    json_add_str(f, "reason", reason) < 0 || (detail && json_add_str(f, "detail", detail) < 0))
-		return -ENOMEM;
-	return 0;
-}
-
 static int delete_one(struct control *c, const char *ref, cJSON *done, cJSON *failures,
 		      struct err *e)
 {
@@ -266,7 +256,7 @@ static int delete_one(struct control *c, const char *ref, cJSON *done, cJSON *fa
 	if (r == -ENOENT || (r < 0 && sub.type)) {
 		/* The bad reference is reported in failures[], not as an exception. */
 		snprintf(arn, sizeof(arn), "%.1000s", ref);
-		return add_failure(failures, arn, "The specified task definition does not exist.",
+		return ctl_add_failure(failures, arn, "The specified task definition does not exist.",
 				   sub.type ? sub.msg : NULL) < 0 ? nomem(e) : 0;
 	}
 	if (r < 0) {
@@ -275,8 +265,8 @@ static int delete_one(struct control *c, const char *ref, cJSON *done, cJSON *fa
 	}
 	ctl_arn(c, ARN_TASK_DEFINITION, NULL, t.family, t.revision, arn);
 	if (strcmp(t.status, "ACTIVE") == 0)
-		return add_failure(failures, arn, "The specified task definition is ACTIVE; "
-				   "deregister it before deleting it.", NULL) < 0 ? nomem(e) : 0;
+		return ctl_add_failure(failures, arn, "The specified task definition is ACTIVE; "
+				       "deregister it before deleting it.", NULL) < 0 ? nomem(e) : 0;
 	if (strcmp(t.status, "INACTIVE") == 0) {
 		if (set_status(&t, "DELETE_IN_PROGRESS", "deleteRequestedAt") < 0)
 			return nomem(e);
@@ -291,65 +281,46 @@ int act_delete_task_definitions(struct control *c, const cJSON *req, const char 
 				cJSON **ret, struct err *e)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(req, "taskDefinitions"), *it;
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	cJSON *done = cJSON_CreateArray(), *failures = cJSON_CreateArray();
 	int r, n = cJSON_GetArraySize(list);
+	cJSON *done, *failures;
 
 	(void)principal;
-	if (json_add(resp, "taskDefinitions", done) < 0 ||
-	    json_add(resp, "failures", failures) < 0)
-		return nomem(e);
 	if (n < 1 || n > DELETE_MAX)
 		return err_api(e, EXC, "taskDefinitions must name 1 to %d task definitions.",
 			       DELETE_MAX);
+	if (reply_with_failures(ret, "taskDefinitions", &done, &failures) < 0)
+		return nomem(e);
 	cJSON_ArrayForEach(it, list) {
 		r = delete_one(c, it->valuestring, done, failures, e);
 		if (r < 0)
 			return r;
 	}
-	*ret = TAKE_PTR(resp);
 	return 0;
 }
 
 /* ---- listing ----------------------------------------------------------- */
 
-struct td_acc {
-	struct control *c;
-	cJSON *out;
-	int n, limit;
-	bool more;
-	char last[NAME_MAX_LEN + 1];
-	int64_t last_rev;
-};
-
 static int td_list_cb(const char *family, int64_t rev, void *data)
 {
-	struct td_acc *l = data;
+	struct pager *p = data;
+	cJSON *key = cJSON_CreateArray();
 	char arn[ARN_MAX];
 
-	if (l->n == l->limit) {
-		l->more = true;
-		return 1;
-	}
-	l->n++;
-	snprintf(l->last, sizeof(l->last), "%s", family);
-	l->last_rev = rev;
-	if (ctl_arn(l->c, ARN_TASK_DEFINITION, NULL, family, rev, arn) < 0)
+	if (ctl_arn(p->c, ARN_TASK_DEFINITION, NULL, family, rev, arn) < 0) {
+		cJSON_Delete(key);
 		return -ENAMETOOLONG;
-	return json_append(l->out, cJSON_CreateString(arn));
+	}
+	if (key && (json_append(key, cJSON_CreateString(family)) < 0 ||
+		    json_append(key, cJSON_CreateNumber((double)rev)) < 0)) {
+		cJSON_Delete(key);
+		return -ENOMEM;
+	}
+	return pager_add(p, cJSON_CreateString(arn), key);
 }
 
 static int family_cb(const char *family, void *data)
 {
-	struct td_acc *l = data;
-
-	if (l->n == l->limit) {
-		l->more = true;
-		return 1;
-	}
-	l->n++;
-	snprintf(l->last, sizeof(l->last), "%s", family);
-	return json_append(l->out, cJSON_CreateString(family));
+	return pager_add(data, cJSON_CreateString(family), cJSON_CreateString(family));
 }
 
 static const char *str_or(const cJSON *req, const char *k, const char *def)
@@ -359,76 +330,48 @@ static const char *str_or(const cJSON *req, const char *k, const char *def)
 	return v ? v->valuestring : def;
 }
 
-/* Adds "nextToken" for KEY when the walk stopped early. */
-static int add_token(struct control *c, cJSON *resp, const char *action, const char *filter,
-		     cJSON *key, struct err *e)
-{
-	_cleanup_(cJSON_Deletep) cJSON *k = key;
-	_cleanup_free_ char *tok = NULL;
-
-	if (!k || page_token_encode(c, action, filter, k, &tok) < 0 ||
-	    json_add_str(resp, "nextToken", tok) < 0)
-		return nomem(e);
-	return 0;
-}
-
 int act_list_task_definitions(struct control *c, const cJSON *req, const char *principal,
 			      cJSON **ret, struct err *e)
 {
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	_cleanup_(cJSON_Deletep) cJSON *key = NULL;
 	_cleanup_free_ char *filter = NULL;
 	struct store_taskdef_query q = {
 		.family = str_or(req, "familyPrefix", NULL),
 		.status = str_or(req, "status", "ACTIVE"),
 		.desc = strcmp(str_or(req, "sort", "ASC"), "DESC") == 0,
 	};
-	struct td_acc l = { .c = c };
+	struct pager p;
 	int r;
 
 	(void)principal;
-	l.out = cJSON_CreateArray();
-	if (json_add(resp, "taskDefinitionArns", l.out) < 0 ||
-	    asprintf(&filter, "%s\n%s\n%d", q.family ? q.family : "", q.status, q.desc) < 0)
+	if (asprintf(&filter, "%s\n%s\n%d", q.family ? q.family : "", q.status, q.desc) < 0) {
+		filter = NULL;
 		return nomem(e);
-	r = page_limit(req, PAGE_MAX, &l.limit, e);
-	if (r >= 0)
-		r = page_token_decode(c, "ListTaskDefinitions", filter, req, &key, e);
+	}
+	r = pager_start(&p, c, req, "ListTaskDefinitions", filter, PAGE_MAX, e);
 	if (r < 0)
 		return r;
-	if (key) {
-		const cJSON *f = cJSON_GetArrayItem(key, 0), *rv = cJSON_GetArrayItem(key, 1);
+	if (p.after) {
+		const cJSON *f = cJSON_GetArrayItem(p.after, 0), *rv = cJSON_GetArrayItem(p.after, 1);
 
-		if (!cJSON_IsString(f) || !cJSON_IsNumber(rv))
+		if (!cJSON_IsString(f) || !cJSON_IsNumber(rv)) {
+			pager_release(&p);
 			return err_api(e, BAD, "Invalid nextToken value.");
+		}
 		q.after_family = f->valuestring;
 		q.after_revision = (int64_t)rv->valuedouble;
 	}
-	q.limit = l.limit + 1;
-	r = store_taskdef_list(c->st, &q, td_list_cb, &l, e);
-	if (r < 0)
+	q.limit = p.limit + 1;
+	r = store_taskdef_list(c->st, &q, td_list_cb, &p, e);
+	if (r < 0) {
+		pager_release(&p);
 		return r == -ENOMEM || r == -ENAMETOOLONG ? err_set(e, r, "ListTaskDefinitions") : r;
-	if (l.more) {
-		cJSON *k = cJSON_CreateArray();
-
-		if (k && (json_append(k, cJSON_CreateString(l.last)) < 0 ||
-			  json_append(k, cJSON_CreateNumber((double)l.last_rev)) < 0)) {
-			cJSON_Delete(k);
-			return nomem(e);
-		}
-		r = add_token(c, resp, "ListTaskDefinitions", filter, k, e);
-		if (r < 0)
-			return r;
 	}
-	*ret = TAKE_PTR(resp);
-	return 0;
+	return pager_finish(&p, "taskDefinitionArns", ret, e);
 }
 
 int act_list_task_definition_families(struct control *c, const cJSON *req,
 				      const char *principal, cJSON **ret, struct err *e)
 {
-	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	_cleanup_(cJSON_Deletep) cJSON *key = NULL;
 	_cleanup_free_ char *filter = NULL;
 	const char *status = str_or(req, "status", "ALL");
 	struct store_family_query q = {
@@ -437,32 +380,24 @@ int act_list_task_definition_families(struct control *c, const cJSON *req,
 			: strcmp(status, "INACTIVE") == 0 ? STORE_FAMILY_INACTIVE
 			: STORE_FAMILY_ALL,
 	};
-	struct td_acc l = { .c = c };
+	struct pager p;
 	int r;
 
 	(void)principal;
-	l.out = cJSON_CreateArray();
-	if (json_add(resp, "families", l.out) < 0 ||
-	    asprintf(&filter, "%s\n%s", q.prefix, status) < 0)
+	if (asprintf(&filter, "%s\n%s", q.prefix, status) < 0) {
+		filter = NULL;
 		return nomem(e);
-	r = page_limit(req, PAGE_MAX, &l.limit, e);
+	}
+	r = pager_start(&p, c, req, "ListTaskDefinitionFamilies", filter, PAGE_MAX, e);
 	if (r >= 0)
-		r = page_token_decode(c, "ListTaskDefinitionFamilies", filter, req, &key, e);
+		r = pager_after_name(&p, &q.after, e);
 	if (r < 0)
 		return r;
-	if (key && !cJSON_IsString(key))
-		return err_api(e, BAD, "Invalid nextToken value.");
-	q.after = key ? key->valuestring : NULL;
-	q.limit = l.limit + 1;
-	r = store_family_list(c->st, &q, family_cb, &l, e);
-	if (r < 0)
+	q.limit = p.limit + 1;
+	r = store_family_list(c->st, &q, family_cb, &p, e);
+	if (r < 0) {
+		pager_release(&p);
 		return r == -ENOMEM ? err_set(e, r, "ListTaskDefinitionFamilies") : r;
-	if (l.more) {
-		r = add_token(c, resp, "ListTaskDefinitionFamilies", filter,
-			      cJSON_CreateString(l.last), e);
-		if (r < 0)
-			return r;
 	}
-	*ret = TAKE_PTR(resp);
-	return 0;
+	return pager_finish(&p, "families", ret, e);
 }

@@ -77,8 +77,11 @@ int rule_dns(struct td *t)
 	return 0;
 }
 
-/* ECS: with network mode host the network sysctls are not supported, with
- * ipcMode host the ipc ones are rejected; Docker refuses both too. */
+/* ECS-REFERENCE: with ipcMode host the ipc sysctls are rejected.  Network
+ * sysctls with network mode host are "not supported" by ECS, but ECS
+ * registers such definitions (users' existing ones include them) and Docker
+ * refuses them only when the container is created: here the task fails to
+ * start with the reason (runtime/shim_spec.c), registration accepts them. */
 static int check_sysctl(struct td *t, const cJSON *c, const cJSON *sc)
 {
 	const char *name = get_str(sc, "namespace"), *value = get_str(sc, "value");
@@ -94,10 +97,6 @@ static int check_sysctl(struct td *t, const cJSON *c, const cJSON *sc)
 		return err_api(t->e, EXC, "Invalid setting for container '%s'. systemControls "
 			       "value for '%s' must be 1 to %d characters on one line.", cname(c),
 			       name, NETNAME_SYSCTL_VALUE_MAX);
-	if (ns == SYSCTL_NS_NET && strcmp(t->net, "host") == 0)
-		return err_api(t->e, EXC, "Invalid setting for container '%s'. systemControls "
-			       "'%s' is a network parameter, not supported in network mode host.",
-			       cname(c), name);
 	if (ns == SYSCTL_NS_IPC && ipc && strcmp(ipc, "host") == 0)
 		return err_api(t->e, EXC, "Invalid setting for container '%s'. systemControls "
 			       "'%s' is an IPC parameter, not supported with ipcMode host.", cname(c),

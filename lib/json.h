@@ -15,6 +15,7 @@ static inline void cJSON_Deletep(cJSON **j) { cJSON_Delete(*j); }
 
 /* Parses TEXT[0..LEN) as exactly one JSON value followed by nothing but
  * whitespace.  cJSON_ParseWithLength() alone accepts trailing garbage
- * ("{} junk"), which outside input must not get through.  NULL on any error;
- * the caller owns the result. */
+ * ("{} junk"), which outside input must not get through; nor may a NUL
+ * (raw or \u0000), which would cut a C string short unseen.  NULL on any
+ * error; the caller owns the result. */
 cJSON *json_parse_strict(const char *text, size_t len);

@@ -83,14 +83,21 @@ uint64_t caps_all_mask(void)
 
 /* The capabilities this process may still grant: its bounding set.  A
  * container cannot get what its parent's bounding set lacks (this sandbox has
- * no CAP_SYS_RESOURCE, for one). */
+ * no CAP_SYS_RESOURCE, for one).  Read once per process (one prctl per
+ * capability): berth only shrinks the bounding set in container children,
+ * after planning. */
 uint64_t caps_available_mask(void)
 {
-	uint64_t m = 0;
+	static uint64_t m;
+	static bool known;
+	int last = caps_last_cap();
 
-	for (int c = 0; c <= caps_last_cap(); c++)
+	if (known)
+		return m;
+	for (int c = 0; c <= last; c++)
 		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
 			m |= UINT64_C(1) << c;
+	known = true;
 	return m;
 }
 

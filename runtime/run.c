@@ -35,9 +35,25 @@ static int drop_cgroup(struct cg *cg)
 	return r < 0 ? r : r2;
 }
 
+struct filter_job {
+	const struct rt_plan *plan;
+	int cg_fd;
+};
+
+static int attach_filter(void *data)
+{
+	const struct filter_job *j = data;
+
+	return rt_devfilter_attach(j->plan, j->cg_fd);
+}
+
 int rt_container_start(const struct rt_plan *p, struct rt_container *ctr, struct err *e)
 {
 	struct rt_spawn_result sr = { .pid = -1, .pidfd = -1 };
+	struct filter_job job = { .plan = p };
+	/* The BPF verifier's work overlaps the child's mounts. */
+	struct rt_spawn_gate filter = { .fn = attach_filter, .data = &job,
+					.what = "attach the device filter to cgroup" };
 	struct rt_fail f = { 0 };
 	int r, status;
 
@@ -54,12 +70,9 @@ int rt_container_start(const struct rt_plan *p, struct rt_container *ctr, struct
 		err_set(e, r, "set limits on cgroup '%s'", ctr->cg.path);
 		goto undo_cgroup;
 	}
-	r = rt_devfilter_attach(p, ctr->cg.fd);
-	if (r < 0) {
-		err_set(e, r, "attach the device filter to cgroup '%s'", ctr->cg.path);
-		goto undo_cgroup;
-	}
-	r = rt_spawn(p, &ctr->cg, &sr, &f);
+	job.cg_fd = ctr->cg.fd;
+	filter.subject = ctr->cg.path;
+	r = rt_spawn(p, &ctr->cg, &filter, &sr, &f);
 	if (r < 0) {
 		err_setx(e, r, "start container: %s: %s", f.what, strerror(f.err));
 		if (sr.pid > 0)

@@ -452,7 +452,14 @@ static _Noreturn void detach(struct shim *s, int dirfd, int ready_fd)
 	_exit(pid < 0 ? 1 : 0);
 }
 
-static int wait_ready(pid_t child, int ready_rd, const char *task_dir)
+/* Why the shim did not start, for the agent's stopped reason (its stderr
+ * goes wherever the daemon's does). */
+static void note_start_error(int dirfd, const char *msg)
+{
+	(void)write_file_create_at(dirfd, SHIM_START_ERROR, msg, strlen(msg), 0600);
+}
+
+static int wait_ready(pid_t child, int ready_rd, int dirfd, const char *task_dir)
 {
 	char msg[512];
 	ssize_t n;
@@ -464,8 +471,10 @@ static int wait_ready(pid_t child, int ready_rd, const char *task_dir)
 	if (n == 2 && memcmp(msg, "ok", 2) == 0)
 		return 0;
 	msg[n > 0 ? n : 0] = '\0';
-	fprintf(stderr, "berth: error: shim for '%s': %s\n", task_dir,
-		n > 0 ? msg : "it exited before it was ready");
+	if (n <= 0)
+		snprintf(msg, sizeof(msg), "it exited before it was ready");
+	note_start_error(dirfd, msg);
+	fprintf(stderr, "berth: error: shim for '%s': %s\n", task_dir, msg);
 	return 1;
 }
 
@@ -477,7 +486,6 @@ static int load_spec(int dirfd, const char *task_dir, struct shim_task *t)
 	size_t len;
 	int r;
 
-	(void)dirfd;
 	snprintf(path, sizeof(path), "%s/spec.json", task_dir);
 	r = read_file_alloc(path, SHIM_SPEC_MAX, &text, &len);
 	if (r < 0) {
@@ -485,8 +493,10 @@ static int load_spec(int dirfd, const char *task_dir, struct shim_task *t)
 		return r;
 	}
 	r = shim_spec_parse(text, len, t, &e);
-	if (r < 0)
+	if (r < 0) {
+		note_start_error(dirfd, e.msg);
 		fprintf(stderr, "berth: error: '%s': %s\n", path, e.msg);
+	}
 	return r;
 }
 
@@ -532,7 +542,7 @@ static int cmd_shim(int argc, char **argv)
 		return 1;
 	if (pid > 0) {
 		close(ready[1]);
-		return wait_ready(pid, ready[0], task_dir);
+		return wait_ready(pid, ready[0], dirfd, task_dir);
 	}
 	close(ready[0]);
 	detach(&s, dirfd, ready[1]);
@@ -540,18 +550,17 @@ static int cmd_shim(int argc, char **argv)
 
 BERTH_COMMAND(shim, "shim", cmd_shim, "run a task's containers (started by the agent)");
 
-/* A lean build of the shim next to BERTH_PATH, when there is one: the full
- * binary's ~50 libraries cost each shim ~1.8 MB of private relocations;
- * `berth-shim` (lib runtime cgroup policy + cli/main.o; libseccomp, libcap,
- * libcjson only) costs ~0.3 MB. */
+/* The lean `berth` at BERTH_PATH/../berth (cli/lean.h), when there is one:
+ * the full binary's ~50 libraries cost each shim ~1.8 MB of private
+ * relocations; the lean one (libseccomp, libcap, libcjson only) ~0.3 MB. */
 static void lean_path(const char *berth_path, char *buf, size_t size)
 {
 	const char *slash = strrchr(berth_path, '/');
 
 	buf[0] = '\0';
-	if (!slash || (size_t)(slash - berth_path) + sizeof("/berth-shim") > size)
+	if (!slash || (size_t)(slash - berth_path) + sizeof("/../berth") > size)
 		return;
-	snprintf(buf, size, "%.*s/berth-shim", (int)(slash - berth_path), berth_path);
+	snprintf(buf, size, "%.*s/../berth", (int)(slash - berth_path), berth_path);
 	if (access(buf, X_OK) < 0)
 		buf[0] = '\0';
 }

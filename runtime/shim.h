@@ -20,6 +20,7 @@
  *   shim.sock     unix socket (0600) the agent talks to (below).
  *   exited        created by the shim when every container is stopped and the
  *                 shim is about to exit; status.json is final then.
+ *   shim-error    why `berth shim` exited 1 without starting (one line).
  * Host resources (upper dirs, task-scoped volumes, json-file logs) live in
  * $BERTH_STATE_DIR/tasks/<taskId>/ and are removed by the agent after
  * BERTH_TASK_CLEANUP_WAIT, not by the shim.
@@ -85,11 +86,14 @@
  * cannot prepare (task cgroup, namespaces) still gets a shim: status.json
  * says STOPPED, TaskFailedToStart, and `exited` follows.  `berth shim` exits 0
  * once shim.pid and the first status.json are written; 1 (one line on
- * stderr, nothing created) for a spec.json it cannot run.  A container that
+ * stderr and in shim-error, nothing else created) for a spec.json it
+ * cannot run.  A container that
  * never started has exitCode null; its reason says why (a dependency that
  * can never be met uses the ECS agent's dependencygraph wording).
  */
 #pragma once
+
+#define SHIM_START_ERROR "shim-error"
 
 /* Starts the shim for the prepared task directory TASK_DIR and returns once
  * it has detached and written shim.pid (0 or -errno). */

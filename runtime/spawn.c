@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -93,6 +94,24 @@ static bool parent_gone(const struct rt_spawn *sp)
 	return sp->parent_pidfd >= 0 && poll(&pfd, 1, 0) == 1;
 }
 
+/* As late as possible before exec: the parent's gate work (the device
+ * filter) has overlapped everything up to here. */
+static int wait_gate(const struct rt_spawn *sp, struct rt_fail *f)
+{
+	char c;
+	ssize_t n;
+
+	if (sp->gate_fd < 0)
+		return 0;
+	do
+		n = read(sp->gate_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return rt_fail(f, n < 0 ? errno : EPIPE, "wait for the parent's release", NULL);
+	close(sp->gate_fd);
+	return 0;
+}
+
 /* Everything from clone to exec.  Returns only on failure. */
 static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struct rt_fail *f)
 {
@@ -106,6 +125,8 @@ static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struc
 		return rt_fail(f, errno, "set the parent-death signal", NULL);
 	if (parent_gone(sp))
 		return rt_fail(f, ESRCH, "the parent exited before the container started", NULL);
+	if (sp->gate_wr >= 0)
+		close(sp->gate_wr); /* the parent's death is EOF at the gate, never a hang */
 	if (sp->sync_fd >= 0) {
 		/* Fallback path: wait until the parent moved us into the cgroup,
 		 * then root a cgroup namespace there.  Only the parent may hold
@@ -151,6 +172,9 @@ static int child_setup(const struct rt_plan *p, const struct rt_spawn *sp, struc
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		return rt_fail(f, errno, "unblock signals", NULL);
 	r = set_stdio(p, f);
+	if (r < 0)
+		return r;
+	r = wait_gate(sp, f);
 	if (r < 0)
 		return r;
 	r = close_inherited(sp->err_fd, f);
@@ -260,11 +284,34 @@ static pid_t clone_container(const struct rt_plan *p, const struct cg *cg, struc
 	return pid;
 }
 
-int rt_spawn(const struct rt_plan *p, const struct cg *cg, struct rt_spawn_result *ret,
-	     struct rt_fail *f)
+/* After clone: the gate's work, then the child may exec. */
+static int open_gate(const struct rt_spawn_gate *gate, pid_t pid, int gate_wr, struct rt_fail *f)
+{
+	int r;
+
+	if (gate_wr < 0)
+		return 0;
+	r = gate->fn(gate->data);
+	if (r < 0) {
+		(void)kill(pid, SIGKILL);
+		return rt_fail(f, -r, gate->what, gate->subject);
+	}
+	/* A socket, so a child already gone (killed) is EPIPE, not SIGPIPE:
+	 * then its exec status tells, as it would have without the gate. */
+	if (send(gate_wr, "g", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE && errno != ECONNRESET) {
+		r = errno;
+		(void)kill(pid, SIGKILL);
+		return rt_fail(f, r, "release the container process", NULL);
+	}
+	return 0;
+}
+
+int rt_spawn(const struct rt_plan *p, const struct cg *cg, const struct rt_spawn_gate *gate,
+	     struct rt_spawn_result *ret, struct rt_fail *f)
 {
 	_cleanup_close_ int err_rd = -1, err_wr = -1, sync_rd = -1, sync_wr = -1;
-	struct rt_spawn sp = { .sync_fd = -1, .sync_wr = -1 };
+	_cleanup_close_ int gate_rd = -1, gate_wr = -1;
+	struct rt_spawn sp = { .sync_fd = -1, .sync_wr = -1, .gate_fd = -1, .gate_wr = -1 };
 	int pfd[2], pidfd = -1, own_pidns = -1, clone_errno;
 	_cleanup_close_ int self_pidfd = -1;
 	pid_t pid;
@@ -279,6 +326,12 @@ int rt_spawn(const struct rt_plan *p, const struct cg *cg, struct rt_spawn_resul
 		return rt_fail(f, errno, "create the exec-status pipe", NULL);
 	err_rd = pfd[0];
 	err_wr = sp.err_fd = pfd[1];
+	if (gate) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pfd) < 0)
+			return rt_fail(f, errno, "create the gate socket", NULL);
+		gate_rd = sp.gate_fd = pfd[0];
+		gate_wr = sp.gate_wr = pfd[1];
+	}
 
 	if (enter_pid_ns(p->spec, &own_pidns, f) < 0)
 		return -f->err;
@@ -296,6 +349,7 @@ int rt_spawn(const struct rt_plan *p, const struct cg *cg, struct rt_spawn_resul
 	ret->pid = pid;
 	ret->pidfd = pidfd;
 	close(take_fd(&err_wr)); /* only the child may hold it now */
+	close(take_fd(&gate_rd));
 	if (sync_wr >= 0) {
 		char num[16];
 		int len = snprintf(num, sizeof(num), "%d", pid);
@@ -310,6 +364,8 @@ int rt_spawn(const struct rt_plan *p, const struct cg *cg, struct rt_spawn_resul
 			return rt_fail(f, errno, "release the container process", NULL);
 		}
 	}
+	if (open_gate(gate, pid, gate_wr, f) < 0)
+		return -f->err;
 	/* EOF: exec succeeded (the pipe is close-on-exec); a record: it failed. */
 	do
 		n = read(err_rd, f, sizeof(*f));

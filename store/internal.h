@@ -85,6 +85,9 @@
 			  "WHERE cluster = ?1 AND instance = ?2 AND desired_status = 'RUNNING'") \
 	X(INSTANCE_PORTS, "SELECT ports FROM tasks WHERE cluster = ?1 AND instance = ?2 " \
 			  "AND desired_status = 'RUNNING' AND ports != ''") \
+	X(INSTANCE_GROUPS, "SELECT json_extract(doc, '$.group') AS g, count(*) FROM tasks " \
+			   "WHERE cluster = ?1 AND instance = ?2 AND desired_status = 'RUNNING' " \
+			   "AND g IS NOT NULL GROUP BY g ORDER BY g") \
 	X(INSTANCE_GET, "SELECT status, doc FROM container_instances WHERE cluster = ?1 AND id = ?2") \
 	X(INSTANCE_PUT, "INSERT INTO container_instances(cluster, id, status, doc) " \
 			"VALUES (?1, ?2, ?3, ?4) ON CONFLICT(cluster, id) DO UPDATE SET " \

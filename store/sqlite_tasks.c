@@ -71,6 +71,21 @@ int store_instance_usage(struct store *s, const char *cluster, const char *id,
 	return each_row(s, st, name_row, (void *)ports_cb, data, e, "list reserved ports");
 }
 
+static int group_row(sqlite3_stmt *st, void *cb, void *data)
+{
+	return ((store_group_cb *)cb)(col_text(st, 0), sqlite3_column_int64(st, 1), data);
+}
+
+int store_instance_groups(struct store *s, const char *cluster, const char *id,
+			  store_group_cb *cb, void *data, struct err *e)
+{
+	sqlite3_stmt *st = stmt_get(s, STMT_INSTANCE_GROUPS);
+
+	bind_text(st, 1, cluster);
+	bind_text(st, 2, id);
+	return each_row(s, st, group_row, (void *)cb, data, e, "count task groups");
+}
+
 int store_task_put(struct store *s, const struct store_task *t, struct err *e)
 {
 	sqlite3_stmt *st = stmt_get(s, STMT_TASK_PUT);

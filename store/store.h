@@ -137,6 +137,12 @@ int store_instance_usage(struct store *s, const char *cluster, const char *id,
 			 struct store_usage *ret, store_name_cb *ports_cb, void *data,
 			 struct err *e);
 
+/* Task groups of the tasks on an instance whose desiredStatus is RUNNING,
+ * with how many each (`task:group`, spread, distinctInstance). */
+typedef int store_group_cb(const char *group, int64_t count, void *data);
+int store_instance_groups(struct store *s, const char *cluster, const char *id,
+			  store_group_cb *cb, void *data, struct err *e);
+
 /* Tasks, by (cluster, id).  DOC is the API object (containers included). */
 struct store_task {
 	const char *cluster, *id;

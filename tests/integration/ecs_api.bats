@@ -444,6 +444,7 @@ state_snapshot() {
 
 	for b in '{' '{"clusterName":' '[]' '"x"' '42' 'null' \
 		"$(printf '{"clusterName":"\xff\xfe"}')" \
+		'{"clusterName":"db\u0000evil"}' \
 		"$(printf '%.0s[' $(seq 1 5000))"; do
 		out=$(unix_call CreateCluster "$b")
 		[ "$(code_of "$out")" = 400 ] || { echo "body '$b' -> $out"; false; }

@@ -402,7 +402,7 @@ PY
 	nothing_left t16
 }
 
-@test "a bad spec.json fails the command with one line and creates nothing" {
+@test "a bad spec.json fails the command with one line (also in shim-error) and creates nothing else" {
 	mkdir -p "$RUN/tasks/bad"
 	for spec in 'not json' '{}' '{"taskId":"../x","stateDir":"/tmp","containers":[]}' \
 		"{\"taskId\":\"x\",\"stateDir\":\"/tmp/x\",\"containers\":[$(ctr a '["/bin/true"]' '{"dependsOn":[{"containerName":"a","condition":"START"}]}')]}"; do
@@ -411,6 +411,10 @@ PY
 		[ "$status" -eq 1 ]
 		[ "$(wc -l <<<"$stderr")" -eq 1 ]
 		[ ! -e "$RUN/tasks/bad/shim.pid" ] && [ ! -e "$RUN/tasks/bad/status.json" ]
+		# the same reason for the agent, in shim-error
+		[ -s "$RUN/tasks/bad/shim-error" ]
+		[[ $stderr == *"$(cat "$RUN/tasks/bad/shim-error")" ]]
+		rm "$RUN/tasks/bad/shim-error"
 	done
 	[ ! -e "$CGMOUNT/$CGPARENT/tasks/x" ]
 }

@@ -104,6 +104,16 @@ reg_err() {
 	jq -e '.containers[0].reason | test("set sysctl .net.ipv4.no_such_sysctl.")' <<<"$d"
 }
 
+@test "fields: a network sysctl in network mode host registers (as in ECS) but the task fails to start with the reason" {
+	reg hostsysctl "[$(cdef app 'echo ran' "$(js '{systemControls: [{namespace: "net.core.somaxconn", value: "1"}]}')")]" \
+		'{"networkMode":"host"}'
+	t=$(run_one hostsysctl)
+	wait_status "$t" STOPPED
+	d=$(describe "$t")
+	jq -e '.stopCode == "TaskFailedToStart"' <<<"$d"
+	jq -e '.stoppedReason | test("net.core.somaxconn. would change the host.s network namespace")' <<<"$d"
+}
+
 @test "fields: linuxParameters.devices makes the host's device node in the container, with only the permissions asked" {
 	reg dev "[$(cdef app 'busybox stat -c "%F %t,%T %a" /dev/myzero; busybox dd if=/dev/myzero bs=4 count=1 2>/dev/null | busybox wc -c; busybox stat -c "%a" /dev/null' \
 		"$(js '{linuxParameters: {devices: [{hostPath: "/dev/zero", containerPath: "/dev/myzero", permissions: ["read"]}]}}')")]"
@@ -155,17 +165,16 @@ reg_err() {
 		'kernel.hostname' is not a namespaced kernel parameter|{"systemControls":[{"namespace":"kernel.hostname","value":"x"}]}
 		'vm.swappiness' is not a namespaced kernel parameter|{"systemControls":[{"namespace":"vm.swappiness","value":"1"}]}
 		on one line|{"systemControls":[{"namespace":"net.core.somaxconn","value":"1\n2"}]}
-		'net.core.somaxconn' is a network parameter, not supported in network mode host|{"systemControls":[{"namespace":"net.core.somaxconn","value":"1"}]}|{"networkMode":"host"}
 		'kernel.shmmax' is an IPC parameter, not supported with ipcMode host|{"systemControls":[{"namespace":"kernel.shmmax","value":"1"}]}|{"ipcMode":"host"}
 		'hostname' is not supported in network mode awsvpc|{"hostname":"h"}|{"networkMode":"awsvpc"}
 	EOF2
 	# nothing was registered
 	[ "$(api ListTaskDefinitions '{}' | jq '.taskDefinitionArns | length')" -eq 0 ]
 	# the aws CLI gets the same refusal
-	run aws_ecs register-task-definition --family bad --network-mode host --container-definitions \
-		'[{"name":"app","image":"localhost/app:v1","memory":32,"systemControls":[{"namespace":"net.ipv4.ip_forward","value":"1"}]}]'
+	run aws_ecs register-task-definition --family bad --ipc-mode host --container-definitions \
+		'[{"name":"app","image":"localhost/app:v1","memory":32,"systemControls":[{"namespace":"kernel.shmmax","value":"1"}]}]'
 	[ "$status" -ne 0 ]
-	[[ $output == *ClientException*"not supported in network mode host"* ]]
+	[[ $output == *ClientException*"not supported with ipcMode host"* ]]
 }
 
 @test "fields: linuxParameters.tmpfs mounts a sized tmpfs with its options; a write beyond the size fails" {
@@ -212,5 +221,5 @@ reg_err() {
 	for ((i = 0; i < 300; i++)); do [ -d "$RUN_DIR/tasks/$id" ] || break; sleep 0.1; done
 	[ ! -d "$RUN_DIR/tasks/$id" ]
 	run ! grep -q "$id" /proc/self/mountinfo
-	[ ! -d "$cg2/berth/tasks/$id" ]
+	[ ! -d "$cg2/${BERTH_CGROUP_PARENT:-berth}/tasks/$id" ]
 }

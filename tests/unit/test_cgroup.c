@@ -110,6 +110,48 @@ static void test_controllers(void **state)
 	assert_false(h.has_pids);
 }
 
+static void test_proc_cgroups(void **state)
+{
+	static const char hybrid[] =
+		"#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+		"cpuset\t3\t1\t1\ncpu\t1\t1\t1\ncpuacct\t2\t1\t1\n"
+		"memory\t4\t31\t1\nhugetlb\t0\t24\t1\npids\t8\t1\t1\n";
+	static const char unified[] =
+		"#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+		"cpu\t0\t9\t1\nmemory\t0\t9\t1\n";
+	static const char *const hostile[] = {
+		"",
+		"\n\n\n",
+		"cpu\n1 1 1\nmemory\n4\n1\n1\n",        /* numbers on other lines */
+		"cpu 1 1 0\nmemory 4 1 0\n",               /* bound, but disabled */
+		"#cpu 1 1 1\n",
+		"cpuset 3 1 1\ncpuacct 2 1 1\nmemoryx 4 1 1\n",
+		"cpu x 1 1\nmemory 4 x 1\n",
+	};
+	struct cg_host h = { .v1_cpu = true, .v1_memory = true };
+	char long_line[600];
+
+	(void)state;
+	cg_parse_proc_cgroups(hybrid, &h);
+	assert_true(h.v1_cpu);
+	assert_true(h.v1_memory);
+	cg_parse_proc_cgroups(unified, &h);
+	assert_false(h.v1_cpu);
+	assert_false(h.v1_memory);
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		h.v1_cpu = h.v1_memory = true;
+		cg_parse_proc_cgroups(hostile[i], &h);
+		assert_false(h.v1_cpu);
+		assert_false(h.v1_memory);
+	}
+	memset(long_line, ' ', sizeof(long_line) - 1);
+	memcpy(long_line, "memory", 6);
+	memcpy(long_line + sizeof(long_line) - 8, "4 1 1\n", 7);
+	long_line[sizeof(long_line) - 1] = '\0';
+	cg_parse_proc_cgroups(long_line, &h);
+	assert_false(h.v1_memory);
+}
+
 static void test_cpu_weight(void **state)
 {
 	uint64_t w;
@@ -406,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_mountinfo_cpuset_is_not_cpu),
 		cmocka_unit_test(test_mountinfo_hostile),
 		cmocka_unit_test(test_controllers),
+		cmocka_unit_test(test_proc_cgroups),
 		cmocka_unit_test(test_cpu_weight),
 		cmocka_unit_test(test_cpu_quota),
 		cmocka_unit_test(test_cpu_max_format),

@@ -71,8 +71,8 @@ tasks_remove_cgroups() {
 	cg2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 	[ -n "$cg2" ] && [ -d "${RUN_DIR:-/nonexistent}/tasks" ] || return 0
 	for id in $(ls "$RUN_DIR/tasks"); do
-		[ -d "$cg2/berth/tasks/$id" ] || continue
-		find "$cg2/berth/tasks/$id" -depth -type d -exec rmdir {} + 2>/dev/null || true
+		[ -d "$cg2/${BERTH_CGROUP_PARENT:-berth}/tasks/$id" ] || continue
+		find "$cg2/${BERTH_CGROUP_PARENT:-berth}/tasks/$id" -depth -type d -exec rmdir {} + 2>/dev/null || true
 	done
 }
 
