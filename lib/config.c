@@ -103,7 +103,19 @@ const struct config_key_def config_keys[_CFG_MAX] = {
 		"ECS_SHARED_VOLUME_MATCH_FULL_CONFIG", "false", NULL, CFGT_BOOL, false, 0, 0, NULL,
 		"A shared named volume must match the task's `labels` and `driverOpts` too, not only its name (as ECS)." },
 	[CFG_AGENT_HEARTBEAT_TIMEOUT] = { "BERTH_AGENT_HEARTBEAT_TIMEOUT", NULL, "60", NULL, CFGT_UINT, false, 1,
-		86400, NULL, "Seconds after an agent's last poll or report before its instance shows `agentConnected: false` and gets no placements." },
+		86400, NULL, "Seconds after an agent's last poll or report before its instance shows `agentConnected: false` and gets no placements; `berth agent` polls at least three times within it." },
+	[CFG_CONTROLLER] = { "BERTH_CONTROLLER", NULL, NULL, "none", CFGT_STRING, false, 0, 0, NULL,
+		"`berth agent`: the control plane's API, `http://HOST:PORT` (its `BERTH_API_LISTEN`); `--controller` overrides it." },
+	[CFG_AGENT_ACCESS_KEY_ID] = { "BERTH_AGENT_ACCESS_KEY_ID", NULL, NULL, "none", CFGT_STRING, false, 0, 0, NULL,
+		"`berth agent`: access key id it signs with (a key with `\"role\": \"agent\"` in the control plane's `BERTH_ACCESS_KEYS`)." },
+	[CFG_AGENT_SECRET_ACCESS_KEY] = { "BERTH_AGENT_SECRET_ACCESS_KEY", NULL, NULL, "none", CFGT_STRING, false, 0, 0, NULL,
+		"`berth agent`: the secret of that key." },
+	[CFG_AVAILABILITY_ZONE] = { "BERTH_AVAILABILITY_ZONE", NULL, NULL, "none", CFGT_STRING, false, 0, 0, NULL,
+		"Registered as the `ecs.availability-zone` attribute (edge: the site or rack)." },
+	[CFG_INSTANCE_TYPE] = { "BERTH_INSTANCE_TYPE", NULL, NULL, "none", CFGT_STRING, false, 0, 0, NULL,
+		"Registered as the `ecs.instance-type` attribute (edge: the host class)." },
+	[CFG_EMBEDDED_AGENT] = { "BERTH_EMBEDDED_AGENT", NULL, "true", NULL, CFGT_BOOL, false, 0, 0, NULL,
+		"`berth daemon` runs an agent for its own host; `false`: control plane only (hosts join with `berth agent`)." },
 };
 
 static void add_warning(struct config *cfg, const char *fmt, ...)
