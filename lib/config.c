@@ -33,7 +33,7 @@ const struct config_key_def config_keys[_CFG_MAX] = {
 	[CFG_API_LISTEN] = { "BERTH_API_LISTEN", NULL, NULL, "off", CFGT_LISTEN, false, 0, 0, NULL,
 		"TCP address of the API, `ADDR:PORT` or `[V6ADDR]:PORT`; every request must carry SigV4. Needs `BERTH_ACCESS_KEYS`." },
 	[CFG_ACCESS_KEYS] = { "BERTH_ACCESS_KEYS", NULL, NULL, "none", CFGT_PATH, false, 0, 0, NULL,
-		"JSON access-key file for SigV4 (`{\"accessKeys\": [{\"accessKeyId\", \"secretAccessKey\", \"principal\"}]}`); must not be readable by group or others." },
+		"JSON access-key file for SigV4 (`{\"accessKeys\": [{\"accessKeyId\", \"secretAccessKey\", \"principal\", \"role\"?}]}`, role `user` (default) or `agent`: agent keys may call only the agent actions); must not be readable by group or others." },
 	[CFG_REGION] = { "BERTH_REGION", NULL, "local", NULL, CFGT_REGION, false, 0, 0, NULL,
 		"Region in ARNs and in the SigV4 credential scope." },
 	[CFG_ACCOUNT_ID] = { "BERTH_ACCOUNT_ID", NULL, "000000000000", NULL, CFGT_ACCOUNT, false, 0, 0, NULL,
