@@ -15,6 +15,7 @@
 
 #include "agent/internal.h"
 #include "agent/link.h"
+#include "cgroup/cgroup.h"
 #include "images/rootfs.h"
 #include "images/store.h"
 #include "lib/cleanup.h"
@@ -121,12 +122,28 @@ void agent_task_umount(struct agent *a, const char *id)
 	}
 }
 
+/* A shim removes its task's cgroups when it ends; one that was killed
+ * cannot, so whatever is left of them goes here. */
+static int remove_task_cgroups(struct agent *a, const char *id)
+{
+	const char *parent = config_get(a->cfg, CFG_CGROUP_PARENT);
+	struct cg_host host;
+	char rel[PATH_MAX];
+
+	if (cg_host_probe(NULL, &host) < 0)
+		return 0;   /* no cgroup2: the shim made none */
+	snprintf(rel, sizeof(rel), "%s/tasks/%s", parent ? parent : "berth", id);
+	return cg_remove_tree(&host, rel);
+}
+
 int agent_task_cleanup(struct agent *a, const char *id)
 {
 	_cleanup_close_ int sfd = open(a->state_tasks, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int rfd = open(a->run_tasks, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
+	int r = remove_task_cgroups(a, id);
 
+	if (r < 0)
+		return r;   /* the run dir stays: the next sweep tries again */
 	if (sfd >= 0) {
 		r = agent_volumes_cleanup(a, id);
 		if (r == 0)

@@ -104,3 +104,8 @@ int cg_kill_all(const struct cg *cg);
 int cg_remove(struct cg *cg);
 /* Closes the fd only. */
 void cg_release(struct cg *cg);
+/* Kills whatever still runs in REL (relative to the host's mount) and its
+ * descendants, and removes them all, deepest first.  For cgroups whose
+ * owner is gone.  0 when REL does not exist; -EINVAL for an absolute REL
+ * or one with "..". */
+int cg_remove_tree(const struct cg_host *host, const char *rel);

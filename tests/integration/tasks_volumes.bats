@@ -189,6 +189,9 @@ wait_gone() {
 	wait_status "$t" STOPPED
 	wait_gone "$STATE_DIR/tasks/$id"
 	[ ! -e "$STATE_DIR/tasks/$id" ]
+	# the killed shim could not remove the task's cgroups: cleanup did
+	cg2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	[ ! -e "$cg2/${BERTH_CGROUP_PARENT:-berth}/tasks/$id" ]
 	[ "$(vinspect shared | jq -c '.[0].UsedBy')" = '[]' ]
 	run vinspect "$mine"
 	[ "$status" -ne 0 ]
