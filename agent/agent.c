@@ -44,22 +44,20 @@ static void on_task_note(void *data, const char *cluster, const char *task_id,
 	loop_timer_arm(a->work, 1, 0);
 }
 
+/* One task per callback, then the timer again: a burst of starts never
+ * holds the loop (and the API behind it) for more than one task's setup. */
 static void on_work(struct loop *l, struct loop_timer *tm, void *data)
 {
 	struct agent *a = data;
-	bool again = true;
 
 	(void)l;
 	(void)tm;
-	/* A task's processing may queue more work (or free none): rescan. */
-	while (again) {
-		again = false;
-		for (struct atask *t = a->tasks; t; t = t->next) {
-			if (t->check) {
-				atask_process(t);
-				again = true;
-				break;
-			}
+	for (struct atask *t = a->tasks; t; t = t->next) {
+		if (t->check) {
+			atask_process(t);
+			/* Processing may queue more work (T may be gone): look again. */
+			loop_timer_arm(a->work, 1, 0);
+			return;
 		}
 	}
 }

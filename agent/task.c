@@ -252,6 +252,20 @@ static void fail_start(struct atask *t, const cJSON *task, const char *reason);
 static void read_note(struct atask *t, const char *name, char *buf, size_t size, bool consume);
 #define START_ERROR "start-error"      /* why the start failed (ECS reason text) */
 
+/* Why the start failed: the helper's note, else the shim's own (BUF empty
+ * when neither is there). */
+static void read_start_error(struct atask *t, char *buf, size_t size)
+{
+	char why[512];
+
+	read_note(t, START_ERROR, buf, size, true);
+	if (buf[0])
+		return;
+	read_note(t, SHIM_START_ERROR, why, sizeof(why), true);
+	if (why[0])
+		snprintf(buf, size, "CannotStartContainerError: %s", why);
+}
+
 /* The stream is gone and nobody answers: settle the task from status.json. */
 static void settle_from_file(struct atask *t)
 {
@@ -273,7 +287,7 @@ static void settle_from_file(struct atask *t)
 	/* No shim and not STOPPED: it died, or the start never finished. */
 	if (link_task_for_agent(t->a->link, t->cluster, t->id, &task, &td, &e) < 0)
 		return;
-	read_note(t, START_ERROR, why, sizeof(why), true);
+	read_start_error(t, why, sizeof(why));
 	fail_start(t, task, why[0] ? why
 			   : r == 0 ? "TaskFailedToStart: the task's shim exited unexpectedly"
 			   : "TaskFailedToStart: the agent restarted while starting the task");
@@ -558,7 +572,7 @@ static void on_started(struct loop *l, pid_t pid, const siginfo_t *info, void *d
 			atask_process(t);   /* e.g. StopTask came while it was starting */
 		return;
 	}
-	read_note(t, START_ERROR, msg, sizeof(msg), true);
+	read_start_error(t, msg, sizeof(msg));
 	if (!msg[0])
 		snprintf(msg, sizeof(msg), "CannotStartContainerError: the task's start helper %s",
 			 info && info->si_code == CLD_EXITED ? "failed" : "was killed");
@@ -575,7 +589,7 @@ static void write_note(const char *dir, const char *name, const char *text)
 }
 
 /* In the start helper: the task's network namespace, images -> rootfs,
- * spec.json, the shim.  0 or -errno with the ECS reason in E. */
+ * spec.json.  0 or -errno with the ECS reason in E. */
 static int start_work(struct atask *t, struct img_store *img, const cJSON *task,
 		      const cJSON *td, const char *dir, struct err *e)
 {
@@ -602,20 +616,10 @@ static int start_work(struct atask *t, struct img_store *img, const cJSON *task,
 		r = write_spec(t, task, td, p, n, e);
 	}
 	release_prepared(p, n);
-	if (r < 0)
-		return r;
-	r = shim_spawn(t->a->berth_path, dir);
-	if (r < 0) {
-		char why[512];
-
-		read_note(t, SHIM_START_ERROR, why, sizeof(why), true);
-		return why[0] ? err_setx(e, r, "CannotStartContainerError: %s", why)
-			      : err_set(e, r, "CannotStartContainerError: starting the task's shim");
-	}
-	return 0;
+	return r;
 }
 
-/* The network namespace, pulls, mounts and shim_spawn() may take long: a
+/* The network namespace, pulls, mounts and the shim's start may take long: a
  * helper process does them, watched by the loop, so the daemon never waits. */
 static int start_async(struct atask *t, const cJSON *task, const cJSON *td, const char *dir,
 		       struct err *e)
@@ -646,6 +650,12 @@ static int start_async(struct atask *t, const cJSON *task, const cJSON *td, cons
 		img = img_store_open(config_get(t->a->cfg, CFG_STATE_DIR), &ce);
 		r = img ? start_work(t, img, task, td, dir, &ce)
 			: err_wrap(&ce, "ResourceInitializationError");
+		img_store_free(img);
+		/* The helper becomes `berth shim` (same pid, still watched): its
+		 * exit status says whether the shim is up. */
+		if (r >= 0)
+			r = err_set(&ce, shim_exec(t->a->berth_path, dir),
+				    "CannotStartContainerError: starting the task's shim");
 		if (r < 0)
 			write_note(dir, START_ERROR, ce.msg[0] ? ce.msg : "CannotStartContainerError");
 		_exit(r < 0 ? 1 : 0);

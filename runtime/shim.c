@@ -1,5 +1,6 @@
 /* runtime/shim.c - `berth shim --task-dir DIR` (the contract is
- * runtime/shim.h): reads spec.json, detaches (double fork + setsid), joins
+ * runtime/shim.h): reads spec.json, detaches (setsid, or a double fork
+ * when it leads a process group), joins
  * the berth-owned shim cgroup, writes shim.pid and runs the task from a
  * single-threaded event loop until every container stopped.
  *
@@ -87,6 +88,31 @@ static int open_ns(pid_t pid, const char *which, int *ret)
 	return *ret < 0 ? -errno : 0;
 }
 
+/* The task's network/IPC namespaces made in the shim itself (no holder
+ * process to create and schedule): unshare, keep them open, go back. */
+static int unshare_namespaces(struct shim *s, bool new_net, bool new_ipc, struct err *e)
+{
+	_cleanup_close_ int net0 = -1, ipc0 = -1;
+	struct rt_fail f;
+	int r = 0;
+
+	if ((new_net && (r = open_ns(getpid(), "net", &net0)) < 0) ||
+	    (new_ipc && (r = open_ns(getpid(), "ipc", &ipc0)) < 0))
+		return err_set(e, r, "open the shim's namespaces");
+	if (unshare((new_net ? CLONE_NEWNET : 0) | (new_ipc ? CLONE_NEWIPC : 0)) < 0)
+		return err_set(e, -errno, "create the task's namespaces");
+	if (new_net && rt_loopback_up(&f) < 0)
+		r = err_setx(e, -EIO, "create the task's namespaces: bring up lo");
+	if (r == 0 && ((new_net && (r = open_ns(getpid(), "net", &s->net_fd)) < 0) ||
+		       (new_ipc && (r = open_ns(getpid(), "ipc", &s->ipc_fd)) < 0)))
+		err_set(e, r, "open the task's namespaces");
+	/* Back to the shim's own: it must never stay in the task's. */
+	if ((net0 >= 0 && setns(net0, CLONE_NEWNET) < 0) ||
+	    (ipc0 >= 0 && setns(ipc0, CLONE_NEWIPC) < 0))
+		r = err_set(e, -errno, "leave the task's namespaces");
+	return r;
+}
+
 static int make_namespaces(struct shim *s, struct err *e)
 {
 	const struct shim_task *t = &s->task;
@@ -105,6 +131,8 @@ static int make_namespaces(struct shim *s, struct err *e)
 	}
 	if (!flags)
 		return 0;
+	if (!new_pid)
+		return unshare_namespaces(s, new_net, new_ipc, e);
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return err_set(e, -errno, "create a pipe");
 	if (pipe2(release, O_CLOEXEC) < 0) {
@@ -427,19 +455,16 @@ static _Noreturn void shim_main(struct shim *s, int dirfd, int cg_fd, int ready_
 	_exit(r < 0 ? 1 : 0);
 }
 
-/* The middle of the double fork: a session leader that only makes the
- * shim (not a session leader: never gets a controlling tty) and exits. */
-static _Noreturn void detach(struct shim *s, int dirfd, int ready_fd)
+/* The shim, cloned into its cgroup, READY_FD its end of the ready pipe;
+ * -errno (the reason written to READY_FD) when it cannot be made. */
+static pid_t fork_shim(struct shim *s, int dirfd, int ready_fd)
 {
-	int cg_fd;
+	int cg_fd = open_shim_cgroup(&s->task), r;
 	pid_t pid;
 
-	if (setsid() < 0)
-		_exit(1);
-	cg_fd = open_shim_cgroup(&s->task);
 	if (cg_fd < 0) {
 		dprintf(ready_fd, "join the shim cgroup: %s", strerror(-cg_fd));
-		_exit(1);
+		return cg_fd;
 	}
 	pid = fork_into_cgroup(cg_fd);
 	if (pid == 0)
@@ -449,7 +474,19 @@ static _Noreturn void detach(struct shim *s, int dirfd, int ready_fd)
 		if (pid == 0)
 			shim_main(s, dirfd, cg_fd, ready_fd);
 	}
-	_exit(pid < 0 ? 1 : 0);
+	r = pid < 0 ? -errno : (int)pid;
+	close(cg_fd);
+	return r;
+}
+
+/* The middle of the double fork (when `berth shim` leads a process group
+ * and cannot start a session itself): a session leader that only makes
+ * the shim and exits. */
+static _Noreturn void detach(struct shim *s, int dirfd, int ready_fd)
+{
+	if (setsid() < 0)
+		_exit(1);
+	_exit(fork_shim(s, dirfd, ready_fd) < 0 ? 1 : 0);
 }
 
 /* Why the shim did not start, for the agent's stopped reason (its stderr
@@ -467,7 +504,8 @@ static int wait_ready(pid_t child, int ready_rd, int dirfd, const char *task_dir
 	do
 		n = read(ready_rd, msg, sizeof(msg) - 1);
 	while (n < 0 && errno == EINTR);
-	(void)waitpid(child, NULL, 0);
+	if (child > 0)
+		(void)waitpid(child, NULL, 0);
 	if (n == 2 && memcmp(msg, "ok", 2) == 0)
 		return 0;
 	msg[n > 0 ? n : 0] = '\0';
@@ -537,6 +575,14 @@ static int cmd_shim(int argc, char **argv)
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return 1;
 	fflush(NULL);
+	/* Usually (the agent's start helper) `berth shim` can lead a session
+	 * of its own: the shim is then its child, one process fewer to make
+	 * and schedule; it is never a session leader either way. */
+	if (setsid() >= 0) {
+		pid = fork_shim(&s, dirfd, ready[1]);
+		close(ready[1]);
+		return wait_ready(pid < 0 ? pid : 0, ready[0], dirfd, task_dir);
+	}
 	pid = fork();
 	if (pid < 0)
 		return 1;
@@ -565,37 +611,24 @@ static void lean_path(const char *berth_path, char *buf, size_t size)
 		buf[0] = '\0';
 }
 
-int shim_spawn(const char *berth_path, const char *task_dir)
+int shim_exec(const char *berth_path, const char *task_dir)
 {
 	char lean[PATH_MAX];
 	char *argv[] = { (char *)berth_path, (char *)"shim", (char *)"--task-dir",
 			 (char *)task_dir, NULL };
-	int status;
-	pid_t pid;
+	int null_fd = open("/dev/null", O_RDONLY);
+	sigset_t none;
 
 	lean_path(berth_path, lean, sizeof(lean));
 	if (lean[0])
 		argv[0] = lean;
-
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int null_fd = open("/dev/null", O_RDONLY);
-		sigset_t none;
-
-		/* The caller's loop blocked signals for its signalfd. */
-		sigemptyset(&none);
-		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		if (null_fd >= 0)
-			(void)dup2(null_fd, 0);
-		execv(argv[0], argv);
-		_exit(127);
+	/* The caller's loop blocked signals for its signalfd. */
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	if (null_fd >= 0 && null_fd != 0) {
+		(void)dup2(null_fd, 0);
+		close(null_fd);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (!WIFEXITED(status))
-		return -EIO;
-	return WEXITSTATUS(status) == 0 ? 0 : WEXITSTATUS(status) == 127 ? -ENOEXEC : -EINVAL;
+	execv(argv[0], argv);
+	return -errno;
 }

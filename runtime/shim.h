@@ -95,6 +95,9 @@
 
 #define SHIM_START_ERROR "shim-error"
 
-/* Starts the shim for the prepared task directory TASK_DIR and returns once
- * it has detached and written shim.pid (0 or -errno). */
-int shim_spawn(const char *berth_path, const char *task_dir);
+/* Replaces the calling process with `berth shim --task-dir TASK_DIR` (the
+ * lean binary when there is one), stdin on /dev/null, no signal blocked:
+ * it exits 0 once the shim detached and wrote shim.pid, else non-zero with
+ * the reason in TASK_DIR/shim-error.  Returns only when the exec failed
+ * (-errno). */
+int shim_exec(const char *berth_path, const char *task_dir);
