@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "agent/internal.h"
-#include "control/control.h"
+#include "agent/link.h"
 #include "images/rootfs.h"
 #include "images/store.h"
 #include "lib/cleanup.h"
@@ -193,7 +193,7 @@ static void on_sweep(struct loop *l, struct loop_timer *tm, void *data)
 	(void)l;
 	(void)tm;
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (control_expire_tasks(a->ctl, (double)now.tv_sec - (double)a->retention_usec / 1e6, &n,
+	if (link_expire_tasks(a->link, (double)now.tv_sec - (double)a->retention_usec / 1e6, &n,
 				 &e) < 0)
 		log_warn("task retention: %s", e.msg);
 	else if (n)
@@ -228,7 +228,7 @@ static void stop_orphans(struct agent *a)
 
 static int restore(struct agent *a, struct err *e)
 {
-	int r = control_instance_tasks(a->ctl, a->cluster, a->host.id, restore_cb, a, e);
+	int r = link_instance_tasks(a->link, a->cluster, a->host.id, restore_cb, a, e);
 
 	if (r < 0)
 		return r == -ENOMEM ? err_set(e, r, "restore tasks") : r;
@@ -250,7 +250,7 @@ static int register_host(struct agent *a, struct err *e)
 		.attributes = a->host.attributes, .tags = a->host.tags,
 		.agent_version = "0.1.0",
 	};
-	int r = control_register_instance(a->ctl, &g, e);
+	int r = link_register_instance(a->link, &g, e);
 
 	if (r < 0)
 		return err_wrap(e, "register container instance %s", a->host.id);
@@ -279,8 +279,11 @@ static int make_dirs(struct agent *a, struct err *e)
 static int load_settings(struct agent *a, const struct agent_opts *o, struct err *e)
 {
 	a->loop = o->loop;
-	a->ctl = o->control;
 	a->cfg = o->cfg;
+	if (o->link)
+		a->link = o->link;
+	else if (link_embedded_new(o->control, &a->link) < 0)
+		return err_set(e, -ENOMEM, "agent");
 	snprintf(a->cluster, sizeof(a->cluster), "%s", config_get(o->cfg, CFG_CLUSTER));
 	a->berth_path = strdup(o->berth_path);
 	if (!a->berth_path)
@@ -299,8 +302,10 @@ int agent_start(const struct agent_opts *o, struct agent **ret, struct err *e)
 	uint64_t sweep;
 	int r;
 
-	if (!a)
+	if (!a) {
+		link_free(o->link);
 		return err_set(e, -ENOMEM, "agent");
+	}
 	r = load_settings(a, o, e);
 	if (r >= 0)
 		r = make_dirs(a, e);
@@ -316,7 +321,7 @@ int agent_start(const struct agent_opts *o, struct agent **ret, struct err *e)
 	if (r >= 0)
 		r = register_host(a, e);
 	if (r >= 0) {
-		control_set_task_listener(a->ctl, on_task_note, a);
+		link_set_task_listener(a->link, on_task_note, a);
 		r = restore(a, e);
 	}
 	if (r < 0) {
@@ -334,8 +339,8 @@ struct agent *agent_free(struct agent *a)
 {
 	if (!a)
 		return NULL;
-	if (a->ctl)
-		control_set_task_listener(a->ctl, NULL, NULL);
+	if (a->link)
+		link_set_task_listener(a->link, NULL, NULL);
 	while (a->tasks)
 		atask_free(a->tasks);
 	loop_timer_free(a->work);
@@ -344,6 +349,7 @@ struct agent *agent_free(struct agent *a)
 	img_store_free(a->img);
 	host_info_release(&a->host);
 	free(a->berth_path);
+	link_free(a->link);
 	free(a);
 	return NULL;
 }

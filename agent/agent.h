@@ -15,11 +15,13 @@
 
 struct agent;
 struct control;
+struct link;
 struct loop;
 
 struct agent_opts {
 	struct loop *loop;
-	struct control *control;
+	struct control *control;   /* embedded: the daemon's control plane */
+	struct link *link;         /* else: a link of agent/link.h, owned by the agent from here */
 	const struct config *cfg;
 	const char *berth_path;    /* the binary the shim runs from (/proc/self/exe) */
 };

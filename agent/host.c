@@ -224,6 +224,24 @@ static int load_resources(const struct config *cfg, struct host_info *h, struct 
 	return 0;
 }
 
+/* Where the host is and what class it is, for placement (edge: the site or
+ * rack, the host class). */
+static int add_placement_attrs(const struct config *cfg, cJSON *list, struct err *e)
+{
+	static const struct { enum config_key key; const char *name; } map[] = {
+		{ CFG_AVAILABILITY_ZONE, "ecs.availability-zone" },
+		{ CFG_INSTANCE_TYPE, "ecs.instance-type" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++) {
+		const char *v = config_get(cfg, map[i].key);
+
+		if (v && add_attr(list, map[i].name, v) < 0)
+			return err_set(e, -ENOMEM, "host attributes");
+	}
+	return 0;
+}
+
 int host_info_load(const struct config *cfg, struct host_info *h, struct err *e)
 {
 	_cleanup_free_ char *dir = NULL;
@@ -244,6 +262,8 @@ int host_info_load(const struct config *cfg, struct host_info *h, struct err *e)
 	if (r >= 0)
 		r = host_attributes(h->arch, config_get(cfg, CFG_INSTANCE_ATTRIBUTES),
 				    config_get(cfg, CFG_AVAILABLE_LOGGING_DRIVERS), &h->attributes, e);
+	if (r >= 0)
+		r = add_placement_attrs(cfg, h->attributes, e);
 	if (r >= 0)
 		r = tags_from_map(config_get(cfg, CFG_CONTAINER_INSTANCE_TAGS), &h->tags, e);
 	if (r < 0)

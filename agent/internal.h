@@ -134,7 +134,7 @@ int agent_net_report(struct agent *a, const char *id, cJSON *rep, bool stopped);
 #include "images/ref.h"
 
 struct loop;
-struct control;
+struct link;
 
 struct atask {
 	struct atask *next;
@@ -156,7 +156,7 @@ struct atask {
 
 struct agent {
 	struct loop *loop;
-	struct control *ctl;
+	struct link *link;            /* to the control plane (owned) */
 	const struct config *cfg;
 	char *berth_path;
 	struct host_info host;

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "agent/internal.h"
-#include "control/control.h"
+#include "agent/link.h"
 #include "images/image.h"
 #include "images/pull.h"
 #include "images/rootfs.h"
@@ -124,7 +124,7 @@ static int report_batch(struct atask *t, const cJSON **reps, size_t n)
 		all[k++] = pull;
 	for (size_t i = 0; i < n && k < ARRAY_SIZE(all); i++)
 		all[k++] = reps[i];
-	r = control_task_reports(t->a->ctl, t->cluster, t->id, all, k, &e);
+	r = link_task_reports(t->a->link, t->cluster, t->id, all, k, &e);
 	if (r < 0)
 		log_error("task %s: recording its state failed: %s", t->id, e.msg);
 	else if (pull)
@@ -271,7 +271,7 @@ static void settle_from_file(struct atask *t)
 		return;
 	}
 	/* No shim and not STOPPED: it died, or the start never finished. */
-	if (control_task_for_agent(t->a->ctl, t->cluster, t->id, &task, &td, &e) < 0)
+	if (link_task_for_agent(t->a->link, t->cluster, t->id, &task, &td, &e) < 0)
 		return;
 	read_note(t, START_ERROR, why, sizeof(why), true);
 	fail_start(t, task, why[0] ? why
@@ -562,7 +562,7 @@ static void on_started(struct loop *l, pid_t pid, const siginfo_t *info, void *d
 	if (!msg[0])
 		snprintf(msg, sizeof(msg), "CannotStartContainerError: the task's start helper %s",
 			 info && info->si_code == CLD_EXITED ? "failed" : "was killed");
-	if (control_task_for_agent(t->a->ctl, t->cluster, t->id, &task, &td, &e) == 0)
+	if (link_task_for_agent(t->a->link, t->cluster, t->id, &task, &td, &e) == 0)
 		fail_start(t, task, msg);
 }
 
@@ -742,7 +742,7 @@ void atask_process(struct atask *t)
 	t->recheck = t->spawning;
 	if (t->spawning)
 		return;
-	r = control_task_for_agent(t->a->ctl, t->cluster, t->id, &task, &td, &e);
+	r = link_task_for_agent(t->a->link, t->cluster, t->id, &task, &td, &e);
 	if (r < 0) {
 		if (r != -ENOENT)
 			log_error("task %s: %s", t->id, e.msg);

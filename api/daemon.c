@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
@@ -33,6 +34,7 @@ struct daemon {
 	struct control *control;
 	struct loop *loop;
 	struct agent *agent;
+	struct loop_timer *expire;   /* retention, when no embedded agent does it */
 	struct api_server *api;
 };
 
@@ -165,6 +167,35 @@ static int start_api(struct daemon *d, struct err *e)
 	return api_server_start(&o, &d->api, e);
 }
 
+static void on_expire(struct loop *l, struct loop_timer *tm, void *data)
+{
+	struct daemon *d = data;
+	struct err e = ERR_INIT;
+	unsigned n;
+
+	(void)l;
+	(void)tm;
+	if (control_expire_tasks(d->control, (double)time(NULL) -
+				 (double)config_get_usec(&d->cfg, CFG_TASK_RETENTION) / 1e6, &n, &e) < 0)
+		log_warn("task retention: %s", e.msg);
+	else if (n)
+		log_info("%u stopped tasks expired", n);
+}
+
+/* Control plane only: hosts join with `berth agent`; stopped tasks still
+ * expire (the embedded agent's sweep does it otherwise). */
+static int start_without_agent(struct daemon *d, struct err *e)
+{
+	uint64_t every = config_get_usec(&d->cfg, CFG_TASK_RETENTION) / 2;
+
+	every = every > 60000000ull ? 60000000ull : every < 1000000ull ? 1000000ull : every;
+	if (loop_timer_new(d->loop, on_expire, d, &d->expire) < 0 ||
+	    loop_timer_arm(d->expire, every, every) < 0)
+		return err_set(e, -ENOMEM, "retention timer");
+	log_info("no embedded agent (BERTH_EMBEDDED_AGENT=false): hosts join with `berth agent`");
+	return 0;
+}
+
 /* The embedded agent: this host as a container instance of BERTH_CLUSTER. */
 static int start_agent(struct daemon *d, struct err *e)
 {
@@ -173,6 +204,8 @@ static int start_agent(struct daemon *d, struct err *e)
 	struct agent_opts o = { .loop = d->loop, .control = d->control, .cfg = &d->cfg,
 				.berth_path = self };
 
+	if (!config_get_bool(&d->cfg, CFG_EMBEDDED_AGENT))
+		return start_without_agent(d, e);
 	if (n < 0)
 		return err_set(e, -errno, "readlink /proc/self/exe");
 	self[n] = '\0';
@@ -233,6 +266,7 @@ static void daemon_stop(struct daemon *d)
 		control_set_generation_listener(d->control, NULL, NULL);
 	d->api = api_server_free(d->api);
 	d->agent = agent_free(d->agent);   /* tasks keep running (live restore) */
+	d->expire = loop_timer_free(d->expire);
 	d->control = control_free(d->control);
 	d->loop = loop_free(d->loop);
 	d->keys = api_keys_free(d->keys);

@@ -509,7 +509,8 @@ time.sleep(300)' "$BATS_TEST_TMPDIR/accepted" > "$BATS_TEST_TMPDIR/port" &
 	leases | grep -qx "$id"
 	[ "$(elements | wc -l)" = 1 ]
 	helper=$(cat "$RUN_DIR/tasks/$id/starter.pid")
-	[ "$(readlink "/proc/$helper/exe")" = "$(readlink -f "$BERTH")" ]
+	# the daemon's own binary (berth hands `daemon` to libexec/berth-full)
+	[ "$(readlink "/proc/$helper/exe")" = "$(readlink -f "$(dirname "$BERTH")/libexec/berth-full")" ]
 	kill -KILL "$helper"
 	wait_status "$arn" STOPPED
 	describe "$arn" | jq -e '.stopCode == "TaskFailedToStart" and (.stoppedReason | test("start helper was killed"))'
