@@ -2,6 +2,7 @@
 #include "runtime/devfilter.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -106,21 +107,20 @@ int rt_devfilter_attach(const struct rt_plan *p, int cg_fd)
 {
 	struct rt_dev_rule rules[RT_DEVFILTER_MAX_RULES];
 	struct bpf_insn insns[RT_DEVFILTER_MAX_INSNS];
-	union bpf_attr load, attach;
-	_cleanup_close_ int prog = -1;
+	_cleanup_close_ int prog = -1, keeper = -1;
+	char path[sizeof(p->host.mount) + sizeof("/" RT_DEVFILTER_KEEPER)];
+	union bpf_attr attach;
 	size_t n;
 
 	if (p->spec->privileged)
 		return 0;
 	n = rt_devfilter_build(rules, rt_devfilter_rules(p, rules), insns);
-	memset(&load, 0, sizeof(load));
-	load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
-	load.insns = (uint64_t)(uintptr_t)insns;
-	load.insn_cnt = (uint32_t)n;
-	load.license = (uint64_t)(uintptr_t)"GPL";
-	prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof(load));
+	if (snprintf(path, sizeof(path), "%s/%s", p->host.mount, RT_DEVFILTER_KEEPER) <
+	    (int)sizeof(path))
+		keeper = rt_devfilter_keeper_open(path); /* < 0: load without it */
+	prog = rt_devfilter_get(keeper, insns, n);
 	if (prog < 0)
-		return -errno;
+		return prog;
 	memset(&attach, 0, sizeof(attach));
 	attach.target_fd = (uint32_t)cg_fd;
 	attach.attach_bpf_fd = (uint32_t)prog;
