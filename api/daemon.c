@@ -21,6 +21,7 @@
 #include "lib/cmd.h"
 #include "lib/config.h"
 #include "lib/log.h"
+#include "lib/mkdir.h"
 #include "lib/loop.h"
 
 #define DEFAULT_CONFIG "/etc/berth/berth.conf"
@@ -38,26 +39,6 @@ struct daemon {
 	struct api_server *api;
 };
 
-/* Creates PATH and its missing parents; the last one gets MODE. */
-static int mkdir_p(const char *path, mode_t mode)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int parent_dir_p(const char *path)
 {
 	_cleanup_free_ char *p = strdup(path);
@@ -69,7 +50,7 @@ static int parent_dir_p(const char *path)
 	if (!slash || slash == p)
 		return 0;
 	*slash = '\0';
-	return mkdir_p(p, 0755);
+	return mkdir_parents(p, 0755);
 }
 
 /* flock on <state_dir>/berth.lock; the file holds the owner's pid. */
@@ -137,10 +118,10 @@ static int setup_dirs(const struct config *cfg, struct err *e)
 	const char *sock = config_get(cfg, CFG_API_SOCKET);
 	int r;
 
-	r = mkdir_p(state, 0700);
+	r = mkdir_parents(state, 0700);
 	if (r < 0)
 		return err_set(e, r, "create state dir '%s'", state);
-	r = mkdir_p(run, 0755);
+	r = mkdir_parents(run, 0755);
 	if (r < 0)
 		return err_set(e, r, "create run dir '%s'", run);
 	r = parent_dir_p(sock);

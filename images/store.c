@@ -17,31 +17,11 @@
 #include "lib/cleanup.h"
 #include "lib/err.h"
 #include "lib/fileio.h"
+#include "lib/mkdir.h"
 #include "lib/rmtree.h"
 
 static const char *const store_dirs[] = { "blobs", "blobs/sha256", "layers", "tags", "users",
 					  "locks", "tmp" };
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 struct img_store *img_store_open(const char *state_dir, struct err *e)
 {
@@ -60,7 +40,7 @@ struct img_store *img_store_open(const char *state_dir, struct err *e)
 		err_setx(e, -ENAMETOOLONG, "image store path under '%s' too long", base);
 		return NULL;
 	}
-	r = mkdir_p(s->path, 0700);
+	r = mkdir_all(s->path, 0700, 0700);
 	if (r < 0) {
 		err_set(e, r, "create image store '%s'", s->path);
 		return NULL;

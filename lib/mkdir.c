@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int mkdir_parents(const char *path, mode_t mode)
+int mkdir_all(const char *path, mode_t parents_mode, mode_t mode)
 {
 	char buf[PATH_MAX];
 	size_t n = strlen(path);
@@ -18,9 +18,14 @@ int mkdir_parents(const char *path, mode_t mode)
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		if (mkdir(buf, parents_mode) < 0 && errno != EEXIST)
 			return -errno;
 		*p = '/';
 	}
 	return mkdir(buf, mode) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+int mkdir_parents(const char *path, mode_t mode)
+{
+	return mkdir_all(path, 0755, mode);
 }

@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
-/* As `mkdir -p`: the missing parents get 0755, PATH itself MODE (an
- * existing PATH is kept as it is).  0 or -errno. */
+/* As `mkdir -p`: the missing parents get PARENTS_MODE, PATH itself MODE
+ * (existing directories are kept as they are).  0 or -errno. */
+int mkdir_all(const char *path, mode_t parents_mode, mode_t mode);
+/* mkdir_all with parents 0755. */
 int mkdir_parents(const char *path, mode_t mode);

@@ -28,6 +28,7 @@
 #include "lib/cleanup.h"
 #include "lib/cmd.h"
 #include "lib/fileio.h"
+#include "lib/mkdir.h"
 #include "runtime/child.h"
 #include "runtime/shim_run.h"
 
@@ -323,18 +324,7 @@ static void shim_release(struct shim *s)
  * and the state dir itself are made here so a hand-written spec runs. */
 static int make_dirs(const char *path)
 {
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(buf, 0750) < 0 && errno != EEXIST ? -errno : 0;
+	return mkdir_parents(path, 0750);
 }
 
 /* Runs the task; the loop ends when every container stopped. */

@@ -13,6 +13,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
+#include "lib/mkdir.h"
 #include "volumes/internal.h"
 
 #define USERS_MAX (1 << 20)
@@ -157,23 +158,7 @@ void vol_strv_free(char **v)
 
 int vol_mkdir_p(const char *path, mode_t mode)
 {
-	char buf[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(buf) || path[0] != '/')
-		return -EINVAL;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	return path[0] == '/' ? mkdir_all(path, mode, mode) : -EINVAL;
 }
 
 DIR *vol_opendir_at(int fd)
