@@ -24,6 +24,8 @@
 
 #define SWEEP_MAX_USEC (60ull * 1000000)
 #define SWEEP_MIN_USEC 1000000ull
+/* Longer than a quick start (~10 ms), whose RUNNING then carries PENDING. */
+#define PENDING_HOLD_USEC 50000ull
 
 /* After an API call committed: the task is ours to start or stop.  The work
  * runs from a timer, never inside the API request's callback. */
@@ -42,6 +44,28 @@ static void on_task_note(void *data, const char *cluster, const char *task_id,
 	}
 	t->check = true;
 	loop_timer_arm(a->work, 1, 0);
+}
+
+static void flush_pending(struct agent *a)
+{
+	for (struct atask *t = a->tasks; t; t = t->next)
+		atask_flush_pending(t);
+	a->pending_armed = false;
+}
+
+static void on_pending(struct loop *l, struct loop_timer *tm, void *data)
+{
+	(void)l;
+	(void)tm;
+	flush_pending(data);
+}
+
+void agent_hold_pending(struct agent *a)
+{
+	if (!a->pending_armed && loop_timer_arm(a->pending, PENDING_HOLD_USEC, 0) == 0)
+		a->pending_armed = true;
+	else if (!a->pending_armed)
+		flush_pending(a);
 }
 
 /* One task per callback, then the timer again: a burst of starts never
@@ -331,7 +355,8 @@ int agent_start(const struct agent_opts *o, struct agent **ret, struct err *e)
 	if (r >= 0 && !(a->img = img_store_open(config_get(o->cfg, CFG_STATE_DIR), e)))
 		r = -EIO;
 	if (r >= 0 && (loop_timer_new(a->loop, on_work, a, &a->work) < 0 ||
-		       loop_timer_new(a->loop, on_sweep, a, &a->sweep) < 0))
+		       loop_timer_new(a->loop, on_sweep, a, &a->sweep) < 0 ||
+		       loop_timer_new(a->loop, on_pending, a, &a->pending) < 0))
 		r = err_set(e, -ENOMEM, "agent timers");
 	if (r >= 0)
 		r = register_host(a, e);
@@ -356,10 +381,12 @@ struct agent *agent_free(struct agent *a)
 		return NULL;
 	if (a->link)
 		link_set_task_listener(a->link, NULL, NULL);
+	flush_pending(a);   /* nothing held is lost on a clean stop */
 	while (a->tasks)
 		atask_free(a->tasks);
 	loop_timer_free(a->work);
 	loop_timer_free(a->sweep);
+	loop_timer_free(a->pending);
 	agent_net_free(a);
 	img_store_free(a->img);
 	host_info_release(&a->host);

@@ -150,7 +150,9 @@ struct atask {
 	bool done;                    /* STOPPED reported: only cleanup is left */
 	bool spawning;                /* a helper process is starting the shim */
 	bool recheck;                 /* process again once the shim is up */
+	double pull_started_at;       /* the start began (reported with PENDING) */
 	double pull_stopped_at;       /* images ready (start helper's note), not yet reported */
+	bool pending_held;            /* PENDING not sent yet: it goes with the next report */
 	struct loop_timer *retry;     /* re-attach after a lost stream */
 };
 
@@ -168,6 +170,8 @@ struct agent {
 	struct atask *tasks;
 	struct loop_timer *work;      /* queued task work, outside API callbacks */
 	struct loop_timer *sweep;     /* retention and host cleanup */
+	struct loop_timer *pending;   /* sends the PENDING reports still held */
+	bool pending_armed;
 	struct agent_net *net;        /* task networks (net.c) */
 	uint64_t cleanup_wait_usec, retention_usec, stop_timeout_usec;
 };
@@ -179,6 +183,10 @@ void atask_free(struct atask *t);
 void atask_process(struct atask *t);
 /* Re-adopts T's shim (restore): attach, or settle a task that never started. */
 void atask_adopt(struct atask *t);
+/* Sends T's PENDING if it still holds it (agent.c's timer, shutdown). */
+void atask_flush_pending(struct atask *t);
+/* A task holds its PENDING report: send it within PENDING_HOLD_USEC. */
+void agent_hold_pending(struct agent *a);
 /* Asks a shim to stop (by task dir), without an atask (orphans). */
 int agent_shim_stop(struct agent *a, const char *id, const char *reason);
 /* Removes T's host resources: rootfs mounts, state and run dirs. */

@@ -109,27 +109,43 @@ void atask_free(struct atask *t)
 	free(t);
 }
 
-/* REPS as one transaction (one sync), after the images' ready time when
- * the start helper left one that is not recorded yet. */
+/* REPS as one transaction (one sync), after a PENDING still held and the
+ * images' ready time when the start helper left one not recorded yet. */
 static int report_batch(struct atask *t, const cJSON **reps, size_t n)
 {
-	_cleanup_(cJSON_Deletep) cJSON *pull = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *pending = NULL, *pull = NULL;
 	const cJSON *all[8];
 	struct err e = ERR_INIT;
 	size_t k = 0;
 	int r;
 
+	if (t->pending_held && (pending = cJSON_CreateObject()) &&
+	    cJSON_AddStringToObject(pending, "lastStatus", "PENDING") &&
+	    cJSON_AddNumberToObject(pending, "pullStartedAt", t->pull_started_at))
+		all[k++] = pending;
 	if (t->pull_stopped_at > 0 && (pull = cJSON_CreateObject()) &&
 	    cJSON_AddNumberToObject(pull, "pullStoppedAt", t->pull_stopped_at))
 		all[k++] = pull;
 	for (size_t i = 0; i < n && k < ARRAY_SIZE(all); i++)
 		all[k++] = reps[i];
+	if (k == 0)
+		return 0;
 	r = link_task_reports(t->a->link, t->cluster, t->id, all, k, &e);
-	if (r < 0)
+	if (r < 0) {
 		log_error("task %s: recording its state failed: %s", t->id, e.msg);
-	else if (pull)
+		return r;
+	}
+	if (pending)
+		t->pending_held = false;
+	if (pull)
 		t->pull_stopped_at = 0;
-	return r;
+	return 0;
+}
+
+void atask_flush_pending(struct atask *t)
+{
+	if (t->pending_held)
+		(void)report_batch(t, NULL, 0);
 }
 
 static int report(struct atask *t, const cJSON *rep)
@@ -669,7 +685,6 @@ static int start_async(struct atask *t, const cJSON *task, const cJSON *td, cons
 
 static void start(struct atask *t, const cJSON *task, const cJSON *td)
 {
-	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
 	char dir[PATH_MAX];         /* the task dir under $BERTH_RUN_DIR/tasks */
 	char addr[64];
 	double pull_started = now_sec();
@@ -688,16 +703,21 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 	}
 	if (agent_net_address(t->a, t->id, addr) == 0)
 		log_info("task %s: address %s leased", t->id, addr);
-	/* The helper first: the PENDING commit's sync overlaps its work.  A
-	 * crash in between is a started task that restore re-adopts. */
 	r = start_async(t, task, td, dir, &e);
 	if (r < 0) {
 		fail_start(t, task, e.msg);
 		return;
 	}
-	if (rep && cJSON_AddStringToObject(rep, "lastStatus", "PENDING") &&
-	    cJSON_AddNumberToObject(rep, "pullStartedAt", pull_started) && report(t, rep) == 0)
-		t->reported = TASK_PENDING;
+	/* PENDING is held, to go in one transaction with RUNNING (or the failed
+	 * start) when the start is quick: a sync of its own would slow the
+	 * start helper's own writes to the same disk.  A timer sends it when
+	 * the start takes longer (PENDING_HOLD_USEC), shutdown sends it too;
+	 * after kill -9 the task dir tells that the start began, and restore
+	 * re-adopts the task. */
+	t->pull_started_at = pull_started;
+	t->pending_held = true;
+	t->reported = TASK_PENDING;
+	agent_hold_pending(t->a);
 }
 
 static bool started(struct atask *t)
@@ -778,6 +798,14 @@ void atask_process(struct atask *t)
 	}
 	if (started(t)) {
 		attach(t);
+		return;
+	}
+	/* Recorded as started, and its task dir is gone: $BERTH_RUN_DIR (a
+	 * tmpfs) went with a host restart, and the task's processes with it.
+	 * Never start a task twice. */
+	if (t->reported >= TASK_PENDING) {
+		fail_start(t, task, "TaskFailedToStart: the host restarted; the task's processes "
+			   "are gone");
 		return;
 	}
 	start(t, task, td);

@@ -223,6 +223,46 @@ register() {
 	run ! grep -q " $DTMP" /proc/self/mountinfo
 }
 
+# A registry on 127.0.0.1:5999 of the test's namespace that takes every
+# connection and says nothing for 3 s, then hangs up: a pull that lasts.
+silent_registry() {
+	nsenter --net="/run/netns/$NS" python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 5999))
+s.listen(16)
+open(sys.argv[1], "w").close()
+s.settimeout(60)
+while True:
+    c, _ = s.accept()
+    time.sleep(3)
+    c.close()
+' "$BATS_TEST_TMPDIR/registry.ready" &
+	REGISTRY_PID=$!
+	for ((i = 0; i < 100; i++)); do [ -e "$BATS_TEST_TMPDIR/registry.ready" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+@test "tasks: a start that lasts shows PENDING with pullStartedAt meanwhile, then its outcome" {
+	silent_registry
+	aws_ecs register-task-definition --family slow --network-mode none --container-definitions \
+		'[{"name":"app","image":"127.0.0.1:5999/slow:v1","memory":32}]' >/dev/null
+	t=$(aws_ecs run-task --task-definition slow | jq -r '.tasks[0].taskArn')
+	# the agent holds PENDING briefly to send it with RUNNING; a start that
+	# takes longer shows it on its own, with the time the pull began
+	wait_status "$t" PENDING
+	d=$(describe "$t")
+	jq -e '.pullStartedAt != null and .pullStoppedAt == null and .startedAt == null' <<<"$d" >/dev/null
+	wait_status "$t" STOPPED
+	d=$(describe "$t")
+	[ "$(jq -r .stopCode <<<"$d")" = TaskFailedToStart ]
+	[[ $(jq -r '.containers[0].reason' <<<"$d") == CannotPullContainerError* ]]
+	jq -e '.pullStartedAt <= .stoppedAt' <<<"$d" >/dev/null
+	kill "$REGISTRY_PID"
+	[ -z "$(ls "$RUN_DIR/tasks")" ]
+}
+
 @test "tasks: start-task on the named container instance" {
 	register st 'sleep 600'
 	ci=$(aws_ecs list-container-instances | jq -r '.containerInstanceArns[0]')

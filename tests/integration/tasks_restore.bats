@@ -125,6 +125,32 @@ wait_all() {
 	[ "$(describe "$k" | jq -r .lastStatus)" = RUNNING ]
 }
 
+@test "restore: after a host restart (the run dir and every process gone) a task that ran is STOPPED, never started again" {
+	reg keep "[$(cdef app 'exec sleep 600')]"
+	t=$(run_one keep)
+	wait_status "$t" RUNNING
+	id=$(task_id "$t")
+	daemon_kill9
+	# what a reboot does: every process ends, /run (a tmpfs) is empty again,
+	# and nothing is mounted
+	kill -KILL "$(cat "$RUN_DIR/tasks/$id/shim.pid")" $(jq -r '.containers[].pid' "$RUN_DIR/tasks/$id/status.json")
+	for ((i = 0; i < 100; i++)); do [ "$(shims_of "$t")" -eq 0 ] && break; sleep 0.1; done
+	umount "$(rootfs_of "$t" app)"
+	rm -rf "${RUN_DIR:?}/tasks/$id"
+	tasks_daemon_start
+	wait_status "$t" STOPPED
+	d=$(describe "$t")
+	[ "$(jq -r .stopCode <<<"$d")" = TaskFailedToStart ]
+	[[ "$(jq -r .stoppedReason <<<"$d")" == *"the host restarted"* ]]
+	# not started again: no shim, no task dir, no mount
+	[ "$(shims_of "$t")" -eq 0 ]
+	[ ! -e "$RUN_DIR/tasks/$id" ] && [ ! -e "$STATE_DIR/tasks/$id" ]
+	run ! grep -q "/tasks/$id/" /proc/self/mountinfo
+	# a task that had not been started yet still starts
+	u=$(run_one keep)
+	wait_status "$u" RUNNING
+}
+
 # task_cgroups: the names of every cgroup named like a task id, in every
 # hierarchy mounted.
 task_cgroups() {
