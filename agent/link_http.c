@@ -10,29 +10,9 @@
 #include <time.h>
 
 #include "api/sigv4.h"
-#include "cli/client.h"
 #include "lib/cleanup.h"
 
-#define RESP_MAX (64u << 20)
 #define SIGNED_HEADERS "content-type;host;x-amz-date;x-amz-target"
-
-static size_t on_body(char *data, size_t size, size_t n, void *userdata)
-{
-	struct http_xfer *x = userdata;
-	size_t len = size * n;
-	char *b;
-
-	if (x->len + len > RESP_MAX)
-		return 0;
-	b = realloc(x->resp, x->len + len + 1);
-	if (!b)
-		return 0;
-	memcpy(b + x->len, data, len);
-	x->len += len;
-	b[x->len] = '\0';
-	x->resp = b;
-	return len;
-}
 
 static int add_header(struct curl_slist **list, const char *name, const char *val)
 {
@@ -110,8 +90,8 @@ int http_xfer_init(struct http_xfer *x, const struct http_peer *p, const char *a
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
 	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
 	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "berth-agent");
-	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, client_on_body);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, &x->resp);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT, timeout_sec);
@@ -125,7 +105,7 @@ void http_xfer_release(struct http_xfer *x)
 		curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->hdrs);
 	free(x->body);
-	free(x->resp);
+	free(x->resp.body);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -140,7 +120,7 @@ int http_xfer_result(struct http_xfer *x, CURLcode cc, const char *url, cJSON **
 				url, curl_easy_strerror(cc));
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status == 200) {
-		*ret = cJSON_Parse(x->resp ? x->resp : "");
+		*ret = cJSON_Parse(x->resp.body ? x->resp.body : "");
 		if (!cJSON_IsObject(*ret)) {
 			cJSON_Delete(*ret);
 			*ret = NULL;
@@ -149,7 +129,7 @@ int http_xfer_result(struct http_xfer *x, CURLcode cc, const char *url, cJSON **
 		}
 		return 0;
 	}
-	client_error_parse(status, x->resp ? x->resp : "", type, sizeof(type), msg, sizeof(msg));
+	client_error_parse(status, x->resp.body ? x->resp.body : "", type, sizeof(type), msg, sizeof(msg));
 	/* The control plane's own trouble passes; a refusal would repeat. */
 	if (status >= 500 || status == 429 || strcmp(type, "ThrottlingException") == 0)
 		return err_setx(e, -EAGAIN, "%s: HTTP %ld %s: %s", x->action, status, type, msg);

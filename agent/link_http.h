@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "cli/client.h"
 #include "lib/err.h"
 
 struct http_peer {
@@ -19,8 +20,7 @@ struct http_xfer {
 	CURL *easy;
 	struct curl_slist *hdrs;
 	char *body;
-	char *resp;
-	size_t len;
+	struct client_resp resp;
 	char action[64];
 };
 

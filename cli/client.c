@@ -84,7 +84,7 @@ const char *endpoint_default(void)
 	return s && *s ? s : configured_socket();
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *userdata)
+size_t client_on_body(char *data, size_t size, size_t n, void *userdata)
 {
 	struct client_resp *r = userdata;
 	size_t len = size * n;
@@ -180,7 +180,7 @@ int client_call(const struct client_req *req, struct client_resp *ret, struct er
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(req->body));
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "berth-cli");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, client_on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);

@@ -49,6 +49,10 @@ struct client_resp {
  * when there is no HTTP answer; any status is returned in *ret. */
 int client_call(const struct client_req *req, struct client_resp *ret, struct err *e);
 void client_resp_release(struct client_resp *r);
+/* libcurl's write callback appending to the struct client_resp USERDATA
+ * (body kept NUL-terminated, at most 64 MiB): for callers that drive their
+ * own curl handles. */
+size_t client_on_body(char *data, size_t size, size_t n, void *userdata);
 
 /* Splits an error body into the exception name (the part of "__type" after
  * '#' and before ':', or the HTTP status when the body is not an ECS error)

@@ -38,6 +38,9 @@ int rt_setup_devices(const struct rt_plan *plan, struct rt_fail *f);
 /* The spec's sysctls through the container's /proc/sys, before it is made
  * read-only. (runtime/sysctl.c) */
 int rt_apply_sysctls(const struct rt_spec *s, struct rt_fail *f);
+/* NAME ("net.core.somaxconn" or "net/core/somaxconn") -> its /proc/sys path
+ * in BUF; false when it does not fit. */
+bool rt_sysctl_path(const char *name, char *buf, size_t size);
 /* lo up in a fresh network namespace. (runtime/devices.c) */
 int rt_loopback_up(struct rt_fail *f);
 

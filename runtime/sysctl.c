@@ -9,17 +9,20 @@
 
 #include "lib/netname.h"
 
-/* "net.ipv4.ip_forward" -> "/proc/sys/net/ipv4/ip_forward" in BUF. */
-static bool sysctl_path(const char *name, char *buf, size_t size)
+/* "net.ipv4.ip_forward" -> "/proc/sys/net/ipv4/ip_forward" in BUF.  A name
+ * with a slash is taken as the path already, as sysctl(8) takes it: dots
+ * stay, for interfaces such as "net/ipv4/conf/eth0.100/forwarding". */
+bool rt_sysctl_path(const char *name, char *buf, size_t size)
 {
 	static const char prefix[] = "/proc/sys/";
 	size_t n = strlen(name);
+	bool slashed = strchr(name, '/') != NULL;
 
 	if (sizeof(prefix) + n > size)
 		return false;
 	memcpy(buf, prefix, sizeof(prefix) - 1);
 	for (size_t i = 0; i <= n; i++)
-		buf[sizeof(prefix) - 1 + i] = name[i] == '.' ? '/' : name[i];
+		buf[sizeof(prefix) - 1 + i] = name[i] == '.' && !slashed ? '/' : name[i];
 	return true;
 }
 
@@ -33,7 +36,7 @@ int rt_apply_sysctls(const struct rt_spec *s, struct rt_fail *f)
 		ssize_t n;
 		int fd;
 
-		if (!sysctl_path(sc->name, path, sizeof(path)))
+		if (!rt_sysctl_path(sc->name, path, sizeof(path)))
 			return rt_fail(f, ENAMETOOLONG, "set sysctl", sc->name);
 		/* The container's own /proc (mounted just before): net.* files
 		 * are those of our network namespace, the ipc ones of our ipc

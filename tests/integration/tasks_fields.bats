@@ -85,12 +85,13 @@ reg_err() {
 @test "fields: systemControls are set in the task's network and ipc namespaces, not the host's" {
 	host_range=$(cat /proc/sys/net/ipv4/ip_local_port_range)
 	host_shmmni=$(cat /proc/sys/kernel/shmmni)
-	reg sysctl "[$(cdef app 'cat /proc/sys/net/ipv4/ip_local_port_range /proc/sys/net/core/somaxconn /proc/sys/kernel/shmmni /proc/sys/fs/mqueue/msg_max' \
+	reg sysctl "[$(cdef app 'cat /proc/sys/net/ipv4/ip_local_port_range /proc/sys/net/core/somaxconn /proc/sys/kernel/shmmni /proc/sys/fs/mqueue/msg_max /proc/sys/net/ipv4/conf/lo/forwarding' \
 		"$(js '{systemControls: [{namespace: "net.ipv4.ip_local_port_range", value: "40000 40100"},
 		  {namespace: "net.core.somaxconn", value: "1234"}, {namespace: "kernel.shmmni", value: "1000"},
-		  {namespace: "fs.mqueue.msg_max", value: "20"}]}')")]"
+		  {namespace: "fs.mqueue.msg_max", value: "20"},
+		  {namespace: "net/ipv4/conf/lo/forwarding", value: "1"}]}')")]"
 	out=$(run_and_log sysctl)
-	[ "$out" = $'40000\t40100\n1234\n1000\n20' ]
+	[ "$out" = $'40000\t40100\n1234\n1000\n20\n1' ]
 	[ "$(cat /proc/sys/net/ipv4/ip_local_port_range)" = "$host_range" ]
 	[ "$(cat /proc/sys/kernel/shmmni)" = "$host_shmmni" ]
 }

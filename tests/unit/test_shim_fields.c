@@ -20,6 +20,7 @@
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/netname.h"
+#include "runtime/child.h"
 #include "runtime/dnsfiles.h"
 #include "runtime/shim_fields.h"
 #include "runtime/shim_int.h"
@@ -448,6 +449,24 @@ static void test_agent_to_shim(void **state)
 	shim_task_release(&t);
 }
 
+/* Dotted names become paths; a slashed name is a path already, so a dot in
+ * an interface name stays. */
+static void test_sysctl_path(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_true(rt_sysctl_path("net.ipv4.ip_forward", buf, sizeof(buf)));
+	assert_string_equal(buf, "/proc/sys/net/ipv4/ip_forward");
+	assert_true(rt_sysctl_path("net/ipv4/conf/eth0.100/forwarding", buf, sizeof(buf)));
+	assert_string_equal(buf, "/proc/sys/net/ipv4/conf/eth0.100/forwarding");
+	assert_true(rt_sysctl_path("kernel.shmmni", buf, sizeof(buf)));
+	assert_string_equal(buf, "/proc/sys/kernel/shmmni");
+	/* exactly fits, one byte too long */
+	assert_true(rt_sysctl_path("net.core.somaxconn", buf, sizeof("/proc/sys/net/core/somaxconn")));
+	assert_false(rt_sysctl_path("net.core.somaxconn", buf, sizeof("/proc/sys/net/core/somaxconn") - 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_spec_fields_hostile),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_device_node),
+		cmocka_unit_test(test_sysctl_path),
 		cmocka_unit_test(test_agent_to_shim),
 	};
 
