@@ -223,7 +223,7 @@ static int agent_main(int argc, char **argv)
 		log_error_errno(r, "event loop failed");
 	stop(&c);
 	log_info("berth agent stopped");
-	return r < 0 ? 1 : 0;
+	return r != 0 ? 1 : 0;   /* LINK_REFUSED: the reason is logged */
 }
 
 BERTH_COMMAND(agent, "agent", agent_main, "run this host's agent for a control plane elsewhere");

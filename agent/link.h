@@ -50,6 +50,9 @@ struct link_remote_opts {
 	unsigned wait_sec;               /* BerthPollWork waitSeconds (1..20) */
 };
 int link_remote_new(const struct link_remote_opts *o, struct link **ret, struct err *e);
+/* The code a remote link ends the loop with when the control plane refuses
+ * its polls for good (the reason is logged). */
+#define LINK_REFUSED 1
 
 /* Accepts NULL; returns NULL. */
 static inline struct link *link_free(struct link *l)

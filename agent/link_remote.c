@@ -370,6 +370,14 @@ static void poll_done(struct remote *r, CURLcode cc)
 		loop_timer_arm(r->poll_timer, 1, 0);
 		return;
 	}
+	/* A refusal is for good (the instance was deregistered, the key is
+	 * not an agent's): nothing would ever reach this agent again, so it
+	 * stops, as ECS's agent does, and says why. */
+	if (rc == -EPERM) {
+		log_error("%s: the agent stops", e.msg);
+		loop_quit(r->loop, LINK_REFUSED);
+		return;
+	}
 	/* Every failure while it lasts would flood the log: the first, then every 20th. */
 	if (r->poll_fails++ % 20 == 0)
 		log_warn("%s", e.msg);

@@ -320,13 +320,6 @@ static void shim_release(struct shim *s)
 	shim_task_release(&s->task);
 }
 
-/* mkdir -p below the state dir's parent is the agent's job; the logs dir
- * and the state dir itself are made here so a hand-written spec runs. */
-static int make_dirs(const char *path)
-{
-	return mkdir_parents(path, 0750);
-}
-
 /* Runs the task; the loop ends when every container stopped. */
 static int shim_run(struct shim *s, int ready_fd)
 {
@@ -341,7 +334,9 @@ static int shim_run(struct shim *s, int ready_fd)
 	    (r = loop_add_signal(s->loop, SIGINT, on_stop_signal, s)) < 0 ||
 	    (r = shim_ctl_listen(s)) < 0)
 		return r;
-	r = make_dirs(s->task.state_dir);
+	/* The logs dir and the state dir itself are made here (mkdir -p) so a
+	 * hand-written spec runs too. */
+	r = mkdir_parents(s->task.state_dir, 0750);
 	if (r < 0)
 		err_set(&e, r, "create the state dir '%s'", s->task.state_dir);
 	else
@@ -373,7 +368,7 @@ static int open_shim_cgroup(const struct shim_task *t)
 		return r;
 	if (snprintf(path, sizeof(path), "%s/%s", host.mount, t->shim_cgroup) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	r = make_dirs(path);
+	r = mkdir_parents(path, 0750);
 	if (r < 0)
 		return r;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -451,6 +451,21 @@ stop_all() {
 	[ "$(aws_ecs list-container-instances | jq '.containerInstanceArns | length')" -eq 4 ]
 }
 
+@test "cluster: a force-deregistered instance's agent stops and says why; started again, it registers again" {
+	id=$(id_of 4)
+	pid=$(cat "$CL/h4/pid")
+	aws_ecs deregister-container-instance --container-instance "$id" --force >/dev/null
+	for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	run kill -0 "$pid"
+	[ "$status" -ne 0 ]
+	grep -q "BerthPollWork: .*$id is not registered.*: the agent stops" "$CL/h4/log"
+	grep -q "berth agent stopped" "$CL/h4/log"
+	[ "$(aws_ecs list-container-instances | jq '.containerInstanceArns | length')" -eq 3 ]
+	agent_start 4
+	wait_instances 4
+	[ "$(id_of 4)" = "$id" ]
+}
+
 @test "cluster: every task stopped, no shim of this cluster is left" {
 	stop_all
 	for i in $(seq 1 300); do
