@@ -124,6 +124,7 @@ static int report_batch(struct atask *t, const cJSON **reps, size_t n)
 	    cJSON_AddNumberToObject(pending, "pullStartedAt", t->pull_started_at))
 		all[k++] = pending;
 	if (t->pull_stopped_at > 0 && (pull = cJSON_CreateObject()) &&
+	    cJSON_AddNumberToObject(pull, "pullStartedAt", t->pull_started_at) &&
 	    cJSON_AddNumberToObject(pull, "pullStoppedAt", t->pull_stopped_at))
 		all[k++] = pull;
 	for (size_t i = 0; i < n && k < ARRAY_SIZE(all); i++)
@@ -542,7 +543,7 @@ static void fail_start(struct atask *t, const cJSON *task, const char *reason)
 }
 
 /* What the start helper leaves in the task dir for the agent. */
-#define PULL_STOPPED "pull-stopped-at" /* when the images were ready */
+#define PULL_STOPPED "pull-stopped-at" /* when the pull began and the images were ready */
 
 static void read_note(struct atask *t, const char *name, char *buf, size_t size, bool consume)
 {
@@ -558,16 +559,20 @@ static void read_note(struct atask *t, const char *name, char *buf, size_t size,
 		(void)unlinkat(dfd, name, 0);
 }
 
-/* The start helper's "images ready" time, reported with the next state
- * change (set-once in control/, so reading it again after a restart is
- * harmless; the note goes with the task dir). */
+/* The start helper's note "PULL-STARTED PULL-STOPPED": reported with the
+ * next state change (set-once in control/, so reading it again after a
+ * restart is harmless; the note goes with the task dir).  The start time
+ * is there too for a restart while PENDING was held. */
 static void load_pull_stopped(struct atask *t)
 {
 	char when[64];
+	double started, stopped;
 
 	read_note(t, PULL_STOPPED, when, sizeof(when), false);
-	if (when[0])
-		t->pull_stopped_at = strtod(when, NULL);
+	if (sscanf(when, "%lf %lf", &started, &stopped) == 2 && started > 0 && stopped > 0) {
+		t->pull_started_at = started;
+		t->pull_stopped_at = stopped;
+	}
 }
 
 static void on_started(struct loop *l, pid_t pid, const siginfo_t *info, void *data)
@@ -627,7 +632,7 @@ static int start_work(struct atask *t, struct img_store *img, const cJSON *task,
 			break;
 	}
 	if (r >= 0) {
-		snprintf(when, sizeof(when), "%.3f\n", now_sec());
+		snprintf(when, sizeof(when), "%.3f %.3f\n", t->pull_started_at, now_sec());
 		write_note(dir, PULL_STOPPED, when);
 		r = write_spec(t, task, td, p, n, e);
 	}
@@ -703,6 +708,7 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 	}
 	if (agent_net_address(t->a, t->id, addr) == 0)
 		log_info("task %s: address %s leased", t->id, addr);
+	t->pull_started_at = pull_started;  /* before the fork: the helper's note has it */
 	r = start_async(t, task, td, dir, &e);
 	if (r < 0) {
 		fail_start(t, task, e.msg);
@@ -714,7 +720,6 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 	 * the start takes longer (PENDING_HOLD_USEC), shutdown sends it too;
 	 * after kill -9 the task dir tells that the start began, and restore
 	 * re-adopts the task. */
-	t->pull_started_at = pull_started;
 	t->pending_held = true;
 	t->reported = TASK_PENDING;
 	agent_hold_pending(t->a);

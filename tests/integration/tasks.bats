@@ -337,6 +337,9 @@ while True:
 		[ "$s" = RUNNING ] || [ "$(describe "$t" | jq -r .stopCode)" = TaskFailedToStart ]
 		if [ "$s" = RUNNING ]; then
 			[ "$(pgrep -c -f -- "--task-dir $RUN_DIR/tasks/$(task_id "$t")\$" || true)" -ge 1 ]
+			# a PENDING the killed daemon still held is not lost: its
+			# start helper's note has the time the pull began
+			describe "$t" | jq -e '.pullStartedAt != null and .pullStoppedAt != null' >/dev/null
 		fi
 	done
 	# every RUNNING task has its shim; a task dir without a task is none of them
