@@ -109,24 +109,36 @@ void atask_free(struct atask *t)
 	free(t);
 }
 
-/* REPS as one transaction (one sync), after a PENDING still held and the
- * images' ready time when the start helper left one not recorded yet. */
+/* What is known of the start and not recorded yet: a PENDING still held,
+ * the pull's times from the start helper's note.  NULL when nothing is. */
+static cJSON *start_report(const struct atask *t)
+{
+	cJSON *rep;
+
+	if (!t->pending_held && t->pull_stopped_at <= 0)
+		return NULL;
+	rep = cJSON_CreateObject();
+	if (!rep || (t->pending_held && !cJSON_AddStringToObject(rep, "lastStatus", "PENDING")) ||
+	    !cJSON_AddNumberToObject(rep, "pullStartedAt", t->pull_started_at) ||
+	    (t->pull_stopped_at > 0 &&
+	     !cJSON_AddNumberToObject(rep, "pullStoppedAt", t->pull_stopped_at))) {
+		cJSON_Delete(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+/* REPS as one transaction (one sync), after what start_report has. */
 static int report_batch(struct atask *t, const cJSON **reps, size_t n)
 {
-	_cleanup_(cJSON_Deletep) cJSON *pending = NULL, *pull = NULL;
+	_cleanup_(cJSON_Deletep) cJSON *first = start_report(t);
 	const cJSON *all[8];
 	struct err e = ERR_INIT;
 	size_t k = 0;
 	int r;
 
-	if (t->pending_held && (pending = cJSON_CreateObject()) &&
-	    cJSON_AddStringToObject(pending, "lastStatus", "PENDING") &&
-	    cJSON_AddNumberToObject(pending, "pullStartedAt", t->pull_started_at))
-		all[k++] = pending;
-	if (t->pull_stopped_at > 0 && (pull = cJSON_CreateObject()) &&
-	    cJSON_AddNumberToObject(pull, "pullStartedAt", t->pull_started_at) &&
-	    cJSON_AddNumberToObject(pull, "pullStoppedAt", t->pull_stopped_at))
-		all[k++] = pull;
+	if (first)
+		all[k++] = first;
 	for (size_t i = 0; i < n && k < ARRAY_SIZE(all); i++)
 		all[k++] = reps[i];
 	if (k == 0)
@@ -136,10 +148,10 @@ static int report_batch(struct atask *t, const cJSON **reps, size_t n)
 		log_error("task %s: recording its state failed: %s", t->id, e.msg);
 		return r;
 	}
-	if (pending)
+	if (first) {
 		t->pending_held = false;
-	if (pull)
 		t->pull_stopped_at = 0;
+	}
 	return 0;
 }
 
@@ -692,9 +704,10 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 {
 	char dir[PATH_MAX];         /* the task dir under $BERTH_RUN_DIR/tasks */
 	char addr[64];
-	double pull_started = now_sec();
 	struct err e = ERR_INIT;
 	int r;
+
+	t->pull_started_at = now_sec();  /* before the fork: the helper's note has it */
 
 	r = mkdir_path(t->a->state_tasks, t->id, NULL, dir, sizeof(dir));
 	if (r < 0 || mkdir_path(t->a->run_tasks, t->id, NULL, dir, sizeof(dir)) < 0) {
@@ -708,7 +721,6 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 	}
 	if (agent_net_address(t->a, t->id, addr) == 0)
 		log_info("task %s: address %s leased", t->id, addr);
-	t->pull_started_at = pull_started;  /* before the fork: the helper's note has it */
 	r = start_async(t, task, td, dir, &e);
 	if (r < 0) {
 		fail_start(t, task, e.msg);
