@@ -14,11 +14,6 @@ static const cJSON *get(const cJSON *o, const char *k)
 	return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-static const char *str(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(get(o, k));
-}
-
 /* Copies O[K] into R when it is a string/number (null and absent are "not set"). */
 static bool copy(cJSON *r, const cJSON *o, const char *k)
 {
@@ -59,7 +54,7 @@ int report_from_status(const cJSON *st, cJSON **ret)
 
 	if (!r || !cJSON_AddItemToObject(r, "containers", list))
 		return cJSON_Delete(list), -ENOMEM;
-	if (!cJSON_IsObject(st) || task_status_parse(str(st, "lastStatus")) < 0)
+	if (!cJSON_IsObject(st) || task_status_parse(json_get_str(st, "lastStatus")) < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < ARRAY_SIZE(copied); i++)
 		if (!copy(r, st, copied[i]))
@@ -73,7 +68,7 @@ int report_from_status(const cJSON *st, cJSON **ret)
 	    !cJSON_AddNumberToObject(r, "stoppingAt", stopped->valuedouble))
 		return -ENOMEM;
 	cJSON_ArrayForEach(c, get(st, "containers")) {
-		if (!str(c, "name"))
+		if (!json_get_str(c, "name"))
 			return -EINVAL;
 		if (!cJSON_AddItemToArray(list, container_report(c)))
 			return -ENOMEM;
@@ -112,9 +107,9 @@ int report_failed_start(const cJSON *task, const char *reason, cJSON **ret)
 		cJSON *cr = cJSON_CreateObject();
 
 		if (!cr || !cJSON_AddItemToArray(list, cr) ||
-		    !cJSON_AddStringToObject(cr, "name", str(c, "name") ? str(c, "name") : "") ||
+		    !cJSON_AddStringToObject(cr, "name", json_get_str(c, "name") ? json_get_str(c, "name") : "") ||
 		    !cJSON_AddStringToObject(cr, "lastStatus", "STOPPED") ||
-		    (str(c, "lastStatus") && strcmp(str(c, "lastStatus"), "STOPPED") != 0 &&
+		    (json_get_str(c, "lastStatus") && strcmp(json_get_str(c, "lastStatus"), "STOPPED") != 0 &&
 		     !cJSON_AddStringToObject(cr, "reason", reason)))
 			return -ENOMEM;
 	}

@@ -16,11 +16,6 @@ static const cJSON *get(const cJSON *o, const char *k)
 	return cJSON_GetObjectItemCaseSensitive(o, k);
 }
 
-static const char *str(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(get(o, k));
-}
-
 static bool add(cJSON *o, const char *k, cJSON *v)
 {
 	if (!v)
@@ -65,10 +60,10 @@ static cJSON *labels(const struct spec_in *in, const cJSON *def)
 
 	snprintf(rev, sizeof(rev), "%d", (int)cJSON_GetNumberValue(get(in->taskdef, "revision")));
 	if (!l || !cJSON_AddStringToObject(l, "com.amazonaws.ecs.cluster", in->cluster) ||
-	    !cJSON_AddStringToObject(l, "com.amazonaws.ecs.container-name", str(def, "name")) ||
-	    !cJSON_AddStringToObject(l, "com.amazonaws.ecs.task-arn", str(in->task, "taskArn")) ||
+	    !cJSON_AddStringToObject(l, "com.amazonaws.ecs.container-name", json_get_str(def, "name")) ||
+	    !cJSON_AddStringToObject(l, "com.amazonaws.ecs.task-arn", json_get_str(in->task, "taskArn")) ||
 	    !cJSON_AddStringToObject(l, "com.amazonaws.ecs.task-definition-family",
-				     str(in->taskdef, "family") ? str(in->taskdef, "family") : "") ||
+				     json_get_str(in->taskdef, "family") ? json_get_str(in->taskdef, "family") : "") ||
 	    !cJSON_AddStringToObject(l, "com.amazonaws.ecs.task-definition-version", rev)) {
 		cJSON_Delete(l);
 		return NULL;
@@ -81,7 +76,7 @@ static cJSON *log_config(const cJSON *def)
 	const cJSON *lc = get(def, "logConfiguration");
 	cJSON *o = cJSON_CreateObject();
 
-	if (!o || !add(o, "logDriver", cJSON_CreateString(str(lc, "logDriver") ? str(lc, "logDriver")
+	if (!o || !add(o, "logDriver", cJSON_CreateString(json_get_str(lc, "logDriver") ? json_get_str(lc, "logDriver")
 										: "json-file")) ||
 	    !add(o, "options", dup_or(get(lc, "options"), cJSON_CreateObject()))) {
 		cJSON_Delete(o);
@@ -122,7 +117,7 @@ static cJSON *container(const struct spec_in *in, const cJSON *def,
 	const struct img_exec *x = ci->exec;
 	const cJSON *hc = get(def, "healthCheck");
 
-	if (!c || !add(c, "name", cJSON_CreateString(str(def, "name"))) ||
+	if (!c || !add(c, "name", cJSON_CreateString(json_get_str(def, "name"))) ||
 	    !add(c, "rootfs", cJSON_CreateString(ci->rootfs)) || !add(c, "argv", strv(x->argv)) ||
 	    !add(c, "env", strv(x->env)) ||
 	    !add(c, "user", x->user && *x->user ? cJSON_CreateString(x->user) : cJSON_CreateNull()) ||
@@ -141,7 +136,7 @@ static cJSON *container(const struct spec_in *in, const cJSON *def,
 	    !add(c, "stopTimeout", num_or_null(get(def, "stopTimeout"))) ||
 	    !add(c, "healthCheck", hc ? cJSON_Duplicate(hc, true) : cJSON_CreateNull()) ||
 	    !add(c, "logConfiguration", log_config(def)) ||
-	    !add(c, "hostname", str(def, "hostname") ? cJSON_CreateString(str(def, "hostname"))
+	    !add(c, "hostname", json_get_str(def, "hostname") ? cJSON_CreateString(json_get_str(def, "hostname"))
 						     : cJSON_CreateNull()) ||
 	    !add(c, "initProcessEnabled",
 		 cJSON_CreateBool(cJSON_IsTrue(get(get(def, "linuxParameters"), "initProcessEnabled")))) ||
@@ -152,14 +147,14 @@ static cJSON *container(const struct spec_in *in, const cJSON *def,
 
 static cJSON *task_number(const cJSON *taskdef, const char *k)
 {
-	const char *s = str(taskdef, k);
+	const char *s = json_get_str(taskdef, k);
 
 	return s ? cJSON_CreateNumber(strtod(s, NULL)) : NULL;
 }
 
 static cJSON *mode_or_null(const cJSON *taskdef, const char *k)
 {
-	return str(taskdef, k) ? cJSON_CreateString(str(taskdef, k)) : cJSON_CreateNull();
+	return json_get_str(taskdef, k) ? cJSON_CreateString(json_get_str(taskdef, k)) : cJSON_CreateNull();
 }
 
 int spec_build(const struct spec_in *in, cJSON **ret)
@@ -173,14 +168,14 @@ int spec_build(const struct spec_in *in, cJSON **ret)
 	snprintf(tasks_cg, sizeof(tasks_cg), "%s/tasks", in->cgroup_parent ? in->cgroup_parent : "berth");
 	snprintf(shims_cg, sizeof(shims_cg), "%s/shims", in->cgroup_parent ? in->cgroup_parent : "berth");
 	if (!s || !add(s, "containers", list) ||
-	    !add(s, "taskArn", cJSON_CreateString(str(in->task, "taskArn"))) ||
+	    !add(s, "taskArn", cJSON_CreateString(json_get_str(in->task, "taskArn"))) ||
 	    !add(s, "taskId", cJSON_CreateString(in->task_id)) ||
 	    !add(s, "stateDir", cJSON_CreateString(in->state_dir)) ||
 	    !add(s, "cgroupParent", cJSON_CreateString(tasks_cg)) ||
 	    !add(s, "shimCgroup", cJSON_CreateString(shims_cg)) ||
 	    !add(s, "cgroupEnforce", cJSON_CreateBool(in->cgroup_enforce)) ||
-	    !add(s, "networkMode", cJSON_CreateString(str(in->taskdef, "networkMode")
-						      ? str(in->taskdef, "networkMode") : "bridge")) ||
+	    !add(s, "networkMode", cJSON_CreateString(json_get_str(in->taskdef, "networkMode")
+						      ? json_get_str(in->taskdef, "networkMode") : "bridge")) ||
 	    !add(s, "pidMode", mode_or_null(in->taskdef, "pidMode")) ||
 	    !add(s, "ipcMode", mode_or_null(in->taskdef, "ipcMode")) ||
 	    !add(s, "stopTimeoutDefault", cJSON_CreateNumber((double)in->stop_timeout_sec)))
@@ -238,7 +233,7 @@ int spec_overrides(const cJSON *def, struct img_overrides *o)
 			goto fail;
 		o->environment = e;
 		cJSON_ArrayForEach(kv, env) {
-			const char *k = str(kv, "name"), *v = str(kv, "value");
+			const char *k = json_get_str(kv, "name"), *v = json_get_str(kv, "value");
 
 			if (!k)
 				continue;
@@ -249,8 +244,8 @@ int spec_overrides(const cJSON *def, struct img_overrides *o)
 			n++;
 		}
 	}
-	o->workdir = str(def, "workingDirectory");
-	o->user = str(def, "user");
+	o->workdir = json_get_str(def, "workingDirectory");
+	o->user = json_get_str(def, "user");
 	return 0;
 fail:
 	spec_overrides_release(o);

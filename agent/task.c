@@ -47,11 +47,6 @@ static double now_sec(void)
 	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
 }
 
-static const char *str(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
 struct atask *atask_find(struct agent *a, const char *id)
 {
 	for (struct atask *t = a->tasks; t; t = t->next)
@@ -190,7 +185,7 @@ static void apply_status(struct atask *t, const cJSON *st)
 	enum task_status steps[3];
 	cJSON *step_reps[3] = { NULL };
 	const cJSON *all[4];
-	int to = task_status_parse(str(st, "lastStatus"));
+	int to = task_status_parse(json_get_str(st, "lastStatus"));
 	size_t n = 0, k = 0;
 	int r;
 
@@ -217,7 +212,7 @@ static void apply_status(struct atask *t, const cJSON *st)
 	if (to == TASK_STOPPED) {
 		if (!t->done) {
 			log_info("task %s stopped: %s", t->id,
-				 str(st, "stoppedReason") ? str(st, "stoppedReason") : "");
+				 json_get_str(st, "stoppedReason") ? json_get_str(st, "stoppedReason") : "");
 			agent_task_umount(t->a, t->id);
 			agent_net_release(t->a, t->id);
 		}
@@ -455,7 +450,7 @@ struct prepared {
 static int prepare_container(struct atask *t, struct img_store *img, const cJSON *def,
 			     struct prepared *p, struct err *e)
 {
-	const char *image = str(def, "image"), *name = str(def, "name");
+	const char *image = json_get_str(def, "image"), *name = json_get_str(def, "name");
 	char cdir[PATH_MAX], digest[IMG_DIGEST_MAX];
 	struct img_config cfg = { 0 };
 	struct img_overrides ov;
@@ -795,8 +790,8 @@ void atask_process(struct atask *t)
 			log_error("task %s: %s", t->id, e.msg);
 		return;
 	}
-	desired = str(task, "desiredStatus");
-	last = str(task, "lastStatus");
+	desired = json_get_str(task, "desiredStatus");
+	last = json_get_str(task, "lastStatus");
 	if (last && task_status_parse(last) > (int)t->reported)
 		t->reported = (enum task_status)task_status_parse(last);
 	if (t->done || (last && strcmp(last, "STOPPED") == 0)) {
@@ -805,11 +800,11 @@ void atask_process(struct atask *t)
 	}
 	if (desired && strcmp(desired, "STOPPED") == 0) {
 		if (!started(t)) {
-			fail_start(t, task, str(task, "stoppedReason") ? str(task, "stoppedReason")
+			fail_start(t, task, json_get_str(task, "stoppedReason") ? json_get_str(task, "stoppedReason")
 								   : "Task stopped by user");
 			return;
 		}
-		if (agent_shim_stop(t->a, t->id, str(task, "stoppedReason")) < 0)
+		if (agent_shim_stop(t->a, t->id, json_get_str(task, "stoppedReason")) < 0)
 			settle_from_file(t);
 		return;
 	}

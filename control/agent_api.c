@@ -11,6 +11,7 @@
 #include "control/attr.h"
 #include "control/internal.h"
 #include "lib/cleanup.h"
+#include "lib/json.h"
 
 #define BAD "InvalidParameterException"
 #define PORTS_MAX 1024
@@ -19,11 +20,6 @@
 static int nomem(struct err *e)
 {
 	return err_set(e, -ENOMEM, "agent call");
-}
-
-static const char *str(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
 /* ---- RegisterContainerInstance ------------------------------------------ */
@@ -43,10 +39,10 @@ static int parse_port_set(const cJSON *res, uint16_t *out, size_t *n, struct err
 
 		if (!*p->valuestring || *end || v < 1 || v > 65535 || p->valuestring[0] == '0')
 			return err_api(e, BAD, "totalResources %s: '%.20s' is not a port number.",
-				       str(res, "name"), p->valuestring);
+				       json_get_str(res, "name"), p->valuestring);
 		if (*n == PORTS_MAX)
 			return err_api(e, BAD, "totalResources %s: at most %d ports.",
-				       str(res, "name"), PORTS_MAX);
+				       json_get_str(res, "name"), PORTS_MAX);
 		out[(*n)++] = (uint16_t)v;
 	}
 	return 0;
@@ -60,7 +56,7 @@ static int parse_amount(const cJSON *res, int64_t *ret, struct err *e)
 		v = cJSON_GetObjectItemCaseSensitive(res, "longValue");
 	if (!v || v->valuedouble < 0)
 		return err_api(e, BAD, "totalResources %s needs a non-negative integerValue.",
-			       str(res, "name"));
+			       json_get_str(res, "name"));
 	*ret = (int64_t)v->valuedouble;
 	return 0;
 }
@@ -74,7 +70,7 @@ static int parse_resources(const cJSON *req, struct control_instance_reg *g, str
 	g->ports_tcp = b->tcp;
 	g->ports_udp = b->udp;
 	cJSON_ArrayForEach(res, cJSON_GetObjectItemCaseSensitive(req, "totalResources")) {
-		const char *name = str(res, "name") ? str(res, "name") : "";
+		const char *name = json_get_str(res, "name") ? json_get_str(res, "name") : "";
 
 		if (strcmp(name, "CPU") == 0) {
 			r = parse_amount(res, &g->cpu, e);
@@ -108,7 +104,7 @@ static int reg_attributes(const cJSON *req, cJSON **ret, struct err *e)
 		r = attr_check(a, true, e);
 		if (r < 0)
 			return r;
-		if (attr_set(out, str(a, "name"), str(a, "value")) < 0)
+		if (attr_set(out, json_get_str(a, "name"), json_get_str(a, "value")) < 0)
 			return nomem(e);
 	}
 	if (attr_count_custom(out) > ATTR_CUSTOM_MAX)
@@ -150,7 +146,7 @@ int act_register_container_instance(struct control *c, const cJSON *req, const c
 {
 	_cleanup_(cJSON_Deletep) cJSON *attrs = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
-	const char *ref = str(req, "containerInstanceArn");
+	const char *ref = json_get_str(req, "containerInstanceArn");
 	char cluster[NAME_MAX_LEN + 1], id[NAME_MAX_LEN + 1];
 	struct control_instance_reg g = { .cluster = cluster, .id = id };
 	struct reg_buf *b = calloc(1, sizeof(*b));
@@ -176,8 +172,8 @@ int act_register_container_instance(struct control *c, const cJSON *req, const c
 	if (r >= 0) {
 		g.attributes = attrs;
 		g.tags = cJSON_GetObjectItemCaseSensitive(req, "tags");
-		g.hostname = str(req, "berthHostname");
-		g.agent_version = str(cJSON_GetObjectItemCaseSensitive(req, "versionInfo"),
+		g.hostname = json_get_str(req, "berthHostname");
+		g.agent_version = json_get_str(cJSON_GetObjectItemCaseSensitive(req, "versionInfo"),
 				      "agentVersion");
 		r = instance_register(c, cluster, &g, e);
 	}
@@ -201,7 +197,7 @@ int act_register_container_instance(struct control *c, const cJSON *req, const c
 static int agent_instance(struct control *c, const cJSON *req, const char *cluster,
 			  char id[NAME_MAX_LEN + 1], struct err *e)
 {
-	const char *ref = str(req, "containerInstance");
+	const char *ref = json_get_str(req, "containerInstance");
 	_cleanup_free_ char *status = NULL, *doc = NULL;
 	int r;
 
@@ -325,7 +321,7 @@ static cJSON *ecs_task_report(const cJSON *req)
 {
 	static const char *const stamps[] = { "pullStartedAt", "pullStoppedAt", "executionStoppedAt" };
 	_cleanup_(cJSON_Deletep) cJSON *rep = cJSON_CreateObject();
-	const char *status = str(req, "status");
+	const char *status = json_get_str(req, "status");
 	cJSON *list = cJSON_CreateArray();
 	const cJSON *it;
 
@@ -349,7 +345,7 @@ static cJSON *ecs_task_report(const cJSON *req)
 static int reported_task(struct control *c, const cJSON *req, char cluster[NAME_MAX_LEN + 1],
 			 char id[NAME_MAX_LEN + 1], struct err *e)
 {
-	const char *ref = str(req, "task");
+	const char *ref = json_get_str(req, "task");
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
 	_cleanup_(cJSON_Deletep) cJSON *td = NULL;
 	char inst[NAME_MAX_LEN + 1];
@@ -365,7 +361,7 @@ static int reported_task(struct control *c, const cJSON *req, char cluster[NAME_
 		return err_api(e, BAD, "Task %s was not found in cluster %s.", id, cluster);
 	if (r < 0)
 		return r;
-	if (str(req, "containerInstance")) {
+	if (json_get_str(req, "containerInstance")) {
 		r = agent_instance(c, req, cluster, inst, e);
 		if (r < 0)
 			return r;
@@ -432,7 +428,7 @@ int act_submit_container_state_change(struct control *c, const cJSON *req, const
 	(void)principal;
 	if (!rep || json_add(rep, "containers", list) < 0)
 		return nomem(e);
-	if (!str(req, "containerName"))
+	if (!json_get_str(req, "containerName"))
 		return err_api(e, BAD, "containerName is required.");
 	r = reported_task(c, req, cluster, id, e);
 	if (r < 0)

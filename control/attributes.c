@@ -10,6 +10,7 @@
 #include "control/attr.h"
 #include "control/internal.h"
 #include "lib/cleanup.h"
+#include "lib/json.h"
 
 #define BAD "InvalidParameterException"
 #define TARGET_TYPE "container-instance"
@@ -17,11 +18,6 @@
 static int nomem(struct err *e)
 {
 	return err_set(e, -ENOMEM, "attributes");
-}
-
-static const char *str(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
 static int list_check(const cJSON *list, bool value_allowed, struct err *e)
@@ -35,12 +31,12 @@ static int list_check(const cJSON *list, bool value_allowed, struct err *e)
 		r = attr_check(a, value_allowed, e);
 		if (r < 0)
 			return r;
-		if (!str(a, "targetId"))
-			return err_api(e, BAD, "Attribute '%s' needs a targetId.", str(a, "name"));
+		if (!json_get_str(a, "targetId"))
+			return err_api(e, BAD, "Attribute '%s' needs a targetId.", json_get_str(a, "name"));
 		/* ECS: a short id does not say what it names. */
-		if (strncmp(str(a, "targetId"), "arn:", 4) != 0 && !str(a, "targetType"))
+		if (strncmp(json_get_str(a, "targetId"), "arn:", 4) != 0 && !json_get_str(a, "targetType"))
 			return err_api(e, BAD, "Attribute '%s': targetType is required when "
-				       "targetId is not an ARN.", str(a, "name"));
+				       "targetId is not an ARN.", json_get_str(a, "name"));
 	}
 	return 0;
 }
@@ -49,7 +45,7 @@ static int list_check(const cJSON *list, bool value_allowed, struct err *e)
 static int target(struct control *c, const char *cluster, const cJSON *a,
 		  char id[NAME_MAX_LEN + 1], char **ret_status, cJSON **ret_doc, struct err *e)
 {
-	const char *ref = str(a, "targetId");
+	const char *ref = json_get_str(a, "targetId");
 	int r;
 
 	if (ctl_id_ref(c, ref, ARN_CONTAINER_INSTANCE, cluster, id) < 0)
@@ -85,10 +81,10 @@ static int change_one(struct control *c, const char *cluster, const cJSON *a, bo
 		if (!list)
 			return nomem(e);
 	}
-	if (put && attr_set(list, str(a, "name"), str(a, "value")) < 0)
+	if (put && attr_set(list, json_get_str(a, "name"), json_get_str(a, "value")) < 0)
 		return nomem(e);
 	if (!put)
-		attr_remove(list, str(a, "name"));
+		attr_remove(list, json_get_str(a, "name"));
 	if (attr_count_custom(list) > ATTR_CUSTOM_MAX)
 		return err_api(e, "AttributeLimitExceededException", "You can have at most %d "
 			       "custom attributes per resource; %s would have more.", ATTR_CUSTOM_MAX,
@@ -147,8 +143,8 @@ static cJSON *attr_item(const struct lister *l, const char *id, const cJSON *a)
 	char arn[ARN_MAX];
 
 	ctl_arn(l->c, ARN_CONTAINER_INSTANCE, l->cluster, id, 0, arn);
-	if (!o || json_add_str(o, "name", str(a, "name")) < 0 ||
-	    (str(a, "value") && json_add_str(o, "value", str(a, "value")) < 0) ||
+	if (!o || json_add_str(o, "name", json_get_str(a, "name")) < 0 ||
+	    (json_get_str(a, "value") && json_add_str(o, "value", json_get_str(a, "value")) < 0) ||
 	    json_add_str(o, "targetType", TARGET_TYPE) < 0 || json_add_str(o, "targetId", arn) < 0) {
 		cJSON_Delete(o);
 		return NULL;
@@ -191,7 +187,7 @@ static int list_instance(const char *id, void *data)
 	if (r < 0)
 		return r;
 	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(doc, "attributes")) {
-		const char *n = str(a, "name"), *v = str(a, "value");
+		const char *n = json_get_str(a, "name"), *v = json_get_str(a, "value");
 
 		idx++;
 		if (!n || !after_key(l->pg.after, id, idx) || (l->name && strcmp(n, l->name) != 0) ||
@@ -213,8 +209,8 @@ int act_list_attributes(struct control *c, const cJSON *req, const char *princip
 	int r;
 
 	(void)principal;
-	l.name = str(req, "attributeName");
-	l.value = str(req, "attributeValue");
+	l.name = json_get_str(req, "attributeName");
+	l.value = json_get_str(req, "attributeValue");
 	if (l.value && !l.name)
 		return err_api(e, BAD, "attributeValue can only be given with attributeName.");
 	r = ctl_cluster(c, req, cluster, e);

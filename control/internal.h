@@ -9,6 +9,7 @@
 #include "control/control.h"
 #include "control/live.h"
 #include "lib/err.h"
+#include "lib/json.h"
 #include "store/store.h"
 
 #define PAGE_KEY_LEN 32
@@ -45,8 +46,6 @@ action_fn act_register_task_definition, act_describe_task_definition,
 	act_list_task_definitions, act_list_task_definition_families,
 	act_deregister_task_definition, act_delete_task_definitions;
 action_fn act_tag_resource, act_untag_resource, act_list_tags_for_resource;
-
-static inline void cJSON_Deletep(cJSON **p) { cJSON_Delete(*p); }
 
 /* ARN of a resource of this control plane, into BUF (ARN_MAX bytes). */
 int ctl_arn(const struct control *c, enum arn_kind kind, const char *cluster, const char *name,

@@ -11,6 +11,7 @@
 #include "control/internal.h"
 #include "control/task_state.h"
 #include "lib/cleanup.h"
+#include "lib/json.h"
 #include "scheduler/scheduler.h"
 
 #define BAD "InvalidParameterException"
@@ -46,11 +47,6 @@ static void launch_release(struct launch *l)
 	cJSON_Delete(l->eff);
 }
 
-static const char *str(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
 static bool started_by_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -62,7 +58,7 @@ static bool started_by_ok(const char *s)
 
 static int check_launch_type(const cJSON *req, struct err *e)
 {
-	const char *lt = str(req, "launchType");
+	const char *lt = json_get_str(req, "launchType");
 
 	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(req, "capacityProviderStrategy")) > 0)
 		return err_api(e, BAD, "capacityProviderStrategy is not supported by berth yet: "
@@ -77,7 +73,7 @@ static int check_launch_type(const cJSON *req, struct err *e)
  * subnets and security groups it names are not required. */
 static int check_network(const struct launch *l, struct err *e)
 {
-	const char *mode = str(l->taskdef, "networkMode");
+	const char *mode = json_get_str(l->taskdef, "networkMode");
 
 	if (cJSON_GetObjectItemCaseSensitive(l->req, "networkConfiguration") &&
 	    (!mode || strcmp(mode, "awsvpc") != 0))
@@ -88,7 +84,7 @@ static int check_network(const struct launch *l, struct err *e)
 
 static int load_taskdef(struct control *c, struct launch *l, struct err *e)
 {
-	const char *ref = str(l->req, "taskDefinition");
+	const char *ref = json_get_str(l->req, "taskDefinition");
 	_cleanup_free_ char *status = NULL;
 	int r;
 
@@ -99,7 +95,7 @@ static int load_taskdef(struct control *c, struct launch *l, struct err *e)
 		return r;
 	if (strcmp(status, "ACTIVE") != 0)
 		return err_api(e, EXC, "TaskDefinition is inactive");
-	l->family = str(l->taskdef, "family");
+	l->family = json_get_str(l->taskdef, "family");
 	return 0;
 }
 
@@ -123,12 +119,12 @@ static int parse_ports(struct launch *l)
 static int prepare(struct control *c, const cJSON *req, struct launch *l, struct err *e)
 {
 	const cJSON *overrides = cJSON_GetObjectItemCaseSensitive(req, "overrides");
-	const char *group = str(req, "group");
+	const char *group = json_get_str(req, "group");
 	int r;
 
 	l->req = req;
-	l->started_by = str(req, "startedBy");
-	l->launch_type = str(req, "launchType") ? str(req, "launchType") : "EC2";
+	l->started_by = json_get_str(req, "startedBy");
+	l->launch_type = json_get_str(req, "launchType") ? json_get_str(req, "launchType") : "EC2";
 	r = ctl_cluster(c, req, l->cluster, e);
 	if (r >= 0)
 		r = check_launch_type(req, e);
@@ -189,7 +185,7 @@ static int create_task(struct control *c, const struct launch *l, const struct s
 	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(l->req, "tags");
 	struct task_new n = {
 		.task_arn = arn, .cluster_arn = carn, .instance_arn = iarn,
-		.taskdef_arn = str(l->taskdef, "taskDefinitionArn"),
+		.taskdef_arn = json_get_str(l->taskdef, "taskDefinitionArn"),
 		.group = l->group, .started_by = l->started_by, .launch_type = l->launch_type,
 		.overrides = cJSON_GetObjectItemCaseSensitive(l->req, "overrides"),
 		.eff_taskdef = l->eff, .cpu_arch = instance_arch(in), .now = ctl_now(),
@@ -244,8 +240,8 @@ static int constraint_specs(const cJSON *list, struct sched_constraint_spec *out
 	cJSON_ArrayForEach(it, list) {
 		if (*n == max)
 			return err_api(e, BAD, "At most %zu placement constraints are allowed.", max);
-		out[(*n)++] = (struct sched_constraint_spec){ str(it, "type") ? str(it, "type") : "",
-							      str(it, "expression") };
+		out[(*n)++] = (struct sched_constraint_spec){ json_get_str(it, "type") ? json_get_str(it, "type") : "",
+							      json_get_str(it, "expression") };
 	}
 	return 0;
 }
@@ -274,8 +270,8 @@ static int plan_for(const struct launch *l, struct sched_plan **ret, struct err 
 		if (ns == ARRAY_SIZE(strat))
 			return err_api(e, BAD, "At most %d placement strategies are allowed.",
 				       SCHED_MAX_STRATEGIES);
-		strat[ns++] = (struct sched_strategy_spec){ str(it, "type") ? str(it, "type") : "",
-							    str(it, "field") };
+		strat[ns++] = (struct sched_strategy_spec){ json_get_str(it, "type") ? json_get_str(it, "type") : "",
+							    json_get_str(it, "field") };
 	}
 	rq.constraints = cons;
 	rq.n_constraints = nc;

@@ -9,6 +9,7 @@
 #include "control/internal.h"
 #include "control/task_state.h"
 #include "lib/cleanup.h"
+#include "lib/json.h"
 
 #define BAD "InvalidParameterException"
 #define DESCRIBE_MAX 100
@@ -17,11 +18,6 @@
 static int nomem(struct err *e)
 {
 	return err_set(e, -ENOMEM, "build task");
-}
-
-static const char *str(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
 static int load_task(struct control *c, const char *cluster, const char *id, cJSON **ret,
@@ -41,21 +37,21 @@ static int save_task(struct control *c, const char *cluster, const char *id, con
 		     struct err *e)
 {
 	_cleanup_free_ char *text = cJSON_PrintUnformatted(doc);
-	const char *ls = str(doc, "lastStatus");
+	const char *ls = json_get_str(doc, "lastStatus");
 	double stopped = 0;
 
 	if (!text)
 		return nomem(e);
 	if (ls && strcmp(ls, "STOPPED") == 0)
 		stopped = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(doc, "stoppedAt"));
-	return store_task_update(c->st, cluster, id, ls, str(doc, "desiredStatus"), text,
+	return store_task_update(c->st, cluster, id, ls, json_get_str(doc, "desiredStatus"), text,
 				 stopped > 0 ? stopped : 0, e);
 }
 
 /* The instance id in a task's containerInstanceArn. */
 static const char *instance_of(const cJSON *doc)
 {
-	const char *arn = str(doc, "containerInstanceArn"), *slash = arn ? strrchr(arn, '/') : NULL;
+	const char *arn = json_get_str(doc, "containerInstanceArn"), *slash = arn ? strrchr(arn, '/') : NULL;
 
 	return slash ? slash + 1 : "";
 }
@@ -92,7 +88,7 @@ int act_stop_task(struct control *c, const cJSON *req, const char *principal, cJ
 {
 	_cleanup_(cJSON_Deletep) cJSON *resp = cJSON_CreateObject();
 	_cleanup_(cJSON_Deletep) cJSON *doc = NULL;
-	const char *ref = str(req, "task"), *reason = str(req, "reason");
+	const char *ref = json_get_str(req, "task"), *reason = json_get_str(req, "reason");
 	char cluster[NAME_MAX_LEN + 1], id[NAME_MAX_LEN + 1];
 	bool changed;
 	int r;
@@ -157,7 +153,7 @@ static int describe_one(struct control *c, const char *cluster, const char *ref,
 	if (r < 0)
 		return r;
 	if (tags) {
-		r = tags_to_json(c, str(doc, "taskArn"), &t, e);
+		r = tags_to_json(c, json_get_str(doc, "taskArn"), &t, e);
 		if (r < 0)
 			return r;
 		if (json_add(doc, "tags", t) < 0)
@@ -204,17 +200,17 @@ static int list_cb(const char *cluster, const char *id, void *data)
 static int list_query(struct control *c, const cJSON *req, char *cluster, char *instance,
 		      struct store_task_query *q, bool *ret_empty, struct err *e)
 {
-	const char *ci = str(req, "containerInstance"), *ds = str(req, "desiredStatus");
-	const char *lt = str(req, "launchType");
+	const char *ci = json_get_str(req, "containerInstance"), *ds = json_get_str(req, "desiredStatus");
+	const char *lt = json_get_str(req, "launchType");
 	int r;
 
 	r = ctl_cluster(c, req, cluster, e);
 	if (r < 0)
 		return r;
 	q->cluster = cluster;
-	q->family = str(req, "family");
-	q->service = str(req, "serviceName");
-	q->started_by = str(req, "startedBy");
+	q->family = json_get_str(req, "family");
+	q->service = json_get_str(req, "serviceName");
+	q->started_by = json_get_str(req, "startedBy");
 	if (q->started_by && (ci || q->family || q->service))
 		return err_api(e, BAD, "startedBy must be the only filter: it cannot be combined "
 			       "with containerInstance, family or serviceName.");
@@ -244,7 +240,7 @@ int act_list_tasks(struct control *c, const cJSON *req, const char *principal, c
 	if (asprintf(&filter, "%s|%s|%s|%s|%s|%s|%s", cluster, q.instance ? q.instance : "",
 		     q.family ? q.family : "", q.service ? q.service : "",
 		     q.started_by ? q.started_by : "", q.desired_status,
-		     str(req, "launchType") ? str(req, "launchType") : "") < 0) {
+		     json_get_str(req, "launchType") ? json_get_str(req, "launchType") : "") < 0) {
 		filter = NULL;
 		return nomem(e);
 	}
@@ -286,7 +282,7 @@ int task_for_agent_tx(struct control *c, const char *cluster, const char *task_i
 
 	r = load_task(c, cluster, task_id, &doc, e);
 	if (r >= 0)
-		r = taskdef_lookup(c, str(doc, "taskDefinitionArn"), &status, &td, e);
+		r = taskdef_lookup(c, json_get_str(doc, "taskDefinitionArn"), &status, &td, e);
 	if (r < 0)
 		return r;
 	r = task_effective_taskdef(td, cJSON_GetObjectItemCaseSensitive(doc, "overrides"), ret_taskdef);

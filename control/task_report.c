@@ -7,6 +7,7 @@
 
 #include "control/task_state.h"
 #include "lib/cleanup.h"
+#include "lib/json.h"
 
 #define BAD "InvalidParameterException"
 #define REASON_MAX 1024
@@ -22,13 +23,6 @@ static const char *const once_strings[] = { "stopCode", "stoppedReason" };
 
 static const char *const health_names[] = { "HEALTHY", "UNHEALTHY", "UNKNOWN" };
 
-static const char *str(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int put(cJSON *o, const char *k, cJSON *v)
 {
 	if (!v)
@@ -41,7 +35,7 @@ static int put(cJSON *o, const char *k, cJSON *v)
 /* Sets O[K] = V unless it already equals V; *changed when it did. */
 static int set_str(cJSON *o, const char *k, const char *v, bool *changed)
 {
-	const char *cur = str(o, k);
+	const char *cur = json_get_str(o, k);
 
 	if (cur && strcmp(cur, v) == 0)
 		return 0;
@@ -120,7 +114,7 @@ static int check_report(const cJSON *rep, struct err *e)
 	if (!objects_or_absent(rep, "attachments"))
 		return bad(e, "attachments");
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(rep, "containers")) {
-		if (!str(c, "name"))
+		if (!json_get_str(c, "name"))
 			return bad(e, "container without a name");
 		for (size_t i = 0; i < ARRAY_SIZE(net_lists); i++)
 			if (!objects_or_absent(c, net_lists[i]))
@@ -144,7 +138,7 @@ static cJSON *find_container(cJSON *task, const char *name)
 	cJSON *c;
 
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(task, "containers")) {
-		const char *n = str(c, "name");
+		const char *n = json_get_str(c, "name");
 
 		if (n && strcmp(n, name) == 0)
 			return c;
@@ -154,12 +148,12 @@ static cJSON *find_container(cJSON *task, const char *name)
 
 static int apply_container(cJSON *c, const cJSON *rep, bool *changed)
 {
-	const char *ls = str(rep, "lastStatus"), *reason = str(rep, "reason");
+	const char *ls = json_get_str(rep, "lastStatus"), *reason = json_get_str(rep, "reason");
 	const cJSON *exit = cJSON_GetObjectItemCaseSensitive(rep, "exitCode");
 	char buf[REASON_MAX + 1];
 	int r = 0;
 
-	if (ls && container_status_parse(ls) >= container_status_parse(str(c, "lastStatus")))
+	if (ls && container_status_parse(ls) >= container_status_parse(json_get_str(c, "lastStatus")))
 		r = set_str(c, "lastStatus", ls, changed);
 	if (r == 0 && exit && !cJSON_GetObjectItemCaseSensitive(c, "exitCode"))
 		r = set_once_num(c, "exitCode", exit->valuedouble, changed);
@@ -167,10 +161,10 @@ static int apply_container(cJSON *c, const cJSON *rep, bool *changed)
 		snprintf(buf, sizeof(buf), "%s", reason);
 		r = set_str(c, "reason", buf, changed);
 	}
-	if (r == 0 && str(rep, "healthStatus"))
-		r = set_str(c, "healthStatus", str(rep, "healthStatus"), changed);
-	if (r == 0 && str(rep, "runtimeId") && !cJSON_GetObjectItemCaseSensitive(c, "runtimeId"))
-		r = set_str(c, "runtimeId", str(rep, "runtimeId"), changed);
+	if (r == 0 && json_get_str(rep, "healthStatus"))
+		r = set_str(c, "healthStatus", json_get_str(rep, "healthStatus"), changed);
+	if (r == 0 && json_get_str(rep, "runtimeId") && !cJSON_GetObjectItemCaseSensitive(c, "runtimeId"))
+		r = set_str(c, "runtimeId", json_get_str(rep, "runtimeId"), changed);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(net_lists); i++)
 		r = set_list(c, rep, net_lists[i], changed);
 	return r;
@@ -202,8 +196,8 @@ static int implied(cJSON *task, enum task_status s, double now, bool *changed)
 
 int task_report_apply(cJSON *task, const cJSON *rep, double now, bool *ret_changed, struct err *e)
 {
-	const char *ls = str(rep, "lastStatus");
-	int cur = task_status_parse(str(task, "lastStatus")), r = 0;
+	const char *ls = json_get_str(rep, "lastStatus");
+	int cur = task_status_parse(json_get_str(task, "lastStatus")), r = 0;
 	bool changed = false;
 	const cJSON *c;
 
@@ -219,21 +213,21 @@ int task_report_apply(cJSON *task, const cJSON *rep, double now, bool *ret_chang
 			r = set_once_num(task, stamps[i], v->valuedouble, &changed);
 	}
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(once_strings); i++)
-		if (str(rep, once_strings[i]) && !str(task, once_strings[i]))
-			r = set_str(task, once_strings[i], str(rep, once_strings[i]), &changed);
+		if (json_get_str(rep, once_strings[i]) && !json_get_str(task, once_strings[i]))
+			r = set_str(task, once_strings[i], json_get_str(rep, once_strings[i]), &changed);
 	if (r == 0 && ls && task_status_may_move(cur, task_status_parse(ls))) {
 		r = set_str(task, "lastStatus", ls, &changed);
 		if (r == 0)
 			r = implied(task, task_status_parse(ls), now, &changed);
 	}
-	if (r == 0 && str(rep, "desiredStatus") && strcmp(str(rep, "desiredStatus"), "STOPPED") == 0)
+	if (r == 0 && json_get_str(rep, "desiredStatus") && strcmp(json_get_str(rep, "desiredStatus"), "STOPPED") == 0)
 		r = set_str(task, "desiredStatus", "STOPPED", &changed);
-	if (r == 0 && str(rep, "healthStatus"))
-		r = set_str(task, "healthStatus", str(rep, "healthStatus"), &changed);
+	if (r == 0 && json_get_str(rep, "healthStatus"))
+		r = set_str(task, "healthStatus", json_get_str(rep, "healthStatus"), &changed);
 	if (r == 0)
 		r = set_list(task, rep, "attachments", &changed);
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(rep, "containers")) {
-		cJSON *mine = find_container(task, str(c, "name"));
+		cJSON *mine = find_container(task, json_get_str(c, "name"));
 
 		if (r == 0 && mine)
 			r = apply_container(mine, c, &changed);
@@ -262,7 +256,7 @@ static int stop_containers(cJSON *task, bool *changed)
 
 int task_stop_request(cJSON *task, const char *reason, double now, bool *ret_changed)
 {
-	const char *ds = str(task, "desiredStatus");
+	const char *ds = json_get_str(task, "desiredStatus");
 	bool changed = false;
 	int r;
 
@@ -270,15 +264,15 @@ int task_stop_request(cJSON *task, const char *reason, double now, bool *ret_cha
 	if (ds && strcmp(ds, "STOPPED") == 0)
 		return 0;
 	r = set_str(task, "desiredStatus", "STOPPED", &changed);
-	if (r == 0 && !str(task, "stopCode"))
+	if (r == 0 && !json_get_str(task, "stopCode"))
 		r = set_str(task, "stopCode", "UserInitiated", &changed);
-	if (r == 0 && !str(task, "stoppedReason"))
+	if (r == 0 && !json_get_str(task, "stoppedReason"))
 		r = set_str(task, "stoppedReason", reason && *reason ? reason : "Task stopped by user",
 			    &changed);
 	if (r == 0)
 		r = set_once_num(task, "stoppingAt", now, &changed);
 	/* Never handed to an agent: nothing runs, so it is STOPPED now. */
-	if (r == 0 && task_status_parse(str(task, "lastStatus")) == TASK_PROVISIONING) {
+	if (r == 0 && task_status_parse(json_get_str(task, "lastStatus")) == TASK_PROVISIONING) {
 		r = set_str(task, "lastStatus", "STOPPED", &changed);
 		if (r == 0)
 			r = implied(task, TASK_STOPPED, now, &changed);

@@ -7,11 +7,10 @@
 #include <cjson/cJSON.h>
 
 #include "lib/err.h"
+#include "lib/json.h"
 
 #define EXC "ClientException"
 #define MIN_CONTAINER_MEMORY 6   /* MiB: Docker >= 20.10 refuses less */
-
-static inline void cJSON_Deletep(cJSON **p) { cJSON_Delete(*p); }
 
 struct td {
 	cJSON *doc;            /* normalized document */

@@ -91,13 +91,6 @@ void img_manifest_release(struct img_manifest *m)
 	m->nlayers = 0;
 }
 
-static const char *json_string(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 int img_index_pick(const char *json, size_t len, const char *os, const char *arch,
 		   const char *variant, struct img_desc *ret)
 {
@@ -109,8 +102,8 @@ int img_index_pick(const char *json, size_t len, const char *os, const char *arc
 		return -EBADMSG;
 	cJSON_ArrayForEach(m, list) {
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "platform");
-		const char *mos = json_string(p, "os"), *march = json_string(p, "architecture");
-		const char *mvar = json_string(p, "variant");
+		const char *mos = json_get_str(p, "os"), *march = json_get_str(p, "architecture");
+		const char *mvar = json_get_str(p, "variant");
 
 		if (!mos || !march || strcmp(mos, os) != 0 || strcmp(march, arch) != 0)
 			continue;

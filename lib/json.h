@@ -10,6 +10,12 @@
 
 #include <cjson/cJSON.h>
 
+/* O[K] when it is a string, else NULL (borrowed). */
+static inline const char *json_get_str(const cJSON *o, const char *k)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
 /* For _cleanup_(cJSON_Deletep). */
 static inline void cJSON_Deletep(cJSON **j) { cJSON_Delete(*j); }
 
