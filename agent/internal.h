@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 
 #include "agent/agent.h"
@@ -183,6 +184,26 @@ void atask_free(struct atask *t);
 void atask_process(struct atask *t);
 /* Re-adopts T's shim (restore): attach, or settle a task that never started. */
 void atask_adopt(struct atask *t);
+/* ---- start_helper.c: in a task's start helper process ---- */
+/* The helper's note in the task dir: "PULL-STARTED PULL-STOPPED". */
+#define AGENT_NOTE_PULL "pull-stopped-at"
+/* mkdir BASE/ID[/NAME] (0700; an existing one is kept), the path into OUT. */
+int agent_task_mkdir(const char *base, const char *id, const char *name, char *out, size_t size);
+/* NAME holding TEXT in the task dir DIR, best effort. */
+void agent_task_note(const char *dir, const char *name, const char *text);
+/* The task's network namespace, images -> rootfs, the pull note and
+ * spec.json in DIR (the task's run dir).  0 or -errno with ECS's reason in E. */
+int atask_start_work(struct atask *t, struct img_store *img, const cJSON *task,
+		     const cJSON *td, const char *dir, struct err *e);
+
+static inline double agent_now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
+}
+
 /* Sends T's PENDING if it still holds it (agent.c's timer, shutdown). */
 void atask_flush_pending(struct atask *t);
 /* A task holds its PENDING report: send it within PENDING_HOLD_USEC. */

@@ -1,13 +1,15 @@
-/* agent/task.c - one task on this host: images -> rootfs, spec.json, the
- * shim, its status stream -> state reports, StopTask -> the shim's stop.
+/* agent/task.c - one task on this host: its start (a helper process does
+ * the work: start_helper.c), the shim, its status stream -> state reports,
+ * StopTask -> the shim's stop.
  *
  * "Started" is the existence of $BERTH_RUN_DIR/tasks/<id>: it is made with
  * mkdir before anything else, so a task is never started twice, whatever
- * restarts happen; a directory without a live shim is settled from the
- * shim's status.json, or as a start that never finished. */
+ * restarts of the daemon happen; a directory without a live shim is settled
+ * from the shim's status.json, or as a start that never finished.  After a
+ * host restart (the run dir is a tmpfs) a task recorded as started is
+ * settled as stopped. */
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,14 +20,10 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agent/internal.h"
 #include "agent/link.h"
-#include "images/image.h"
-#include "images/pull.h"
-#include "images/rootfs.h"
 #include "images/store.h"
 #include "lib/cleanup.h"
 #include "lib/config.h"
@@ -38,14 +36,6 @@
 #define LINE_MAX_BYTES (1u << 20)
 #define STATUS_MAX (1u << 20)
 #define RETRY_USEC 1000000
-
-static double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
-}
 
 struct atask *atask_find(struct agent *a, const char *id)
 {
@@ -430,113 +420,6 @@ static void on_watch(struct loop *l, int fd, uint32_t events, void *data)
 
 /* ---- starting ---- */
 
-static int mkdir_path(const char *base, const char *id, const char *name, char *out, size_t size)
-{
-	int n = name ? snprintf(out, size, "%s/%s/%s", base, id, name)
-		     : snprintf(out, size, "%s/%s", base, id);
-
-	if (n < 0 || (size_t)n >= size)
-		return -ENAMETOOLONG;
-	return mkdir(out, 0700) < 0 && errno != EEXIST ? -errno : 0;
-}
-
-struct prepared {
-	char rootfs[PATH_MAX];
-	struct img_exec exec;
-	bool mounted;
-};
-
-/* Image -> mounted rootfs + merged run config of one container. */
-static int prepare_container(struct atask *t, struct img_store *img, const cJSON *def,
-			     struct prepared *p, struct err *e)
-{
-	const char *image = json_get_str(def, "image"), *name = json_get_str(def, "name");
-	char cdir[PATH_MAX], digest[IMG_DIGEST_MAX];
-	struct img_config cfg = { 0 };
-	struct img_overrides ov;
-	int r;
-
-	if (!image || !name)
-		return err_setx(e, -EINVAL, "container without an image or a name");
-	r = mkdir_path(t->a->state_tasks, t->id, name, cdir, sizeof(cdir));
-	if (r < 0)
-		return err_set(e, r, "create '%s'", cdir);
-	r = img_ensure_with(img, image, t->a->pull, NULL, NULL, e);
-	if (r < 0)
-		return err_wrap(e, "CannotPullContainerError: %s", image);
-	r = img_rootfs_mount(img, image, cdir, p->rootfs, e);
-	if (r < 0)
-		return err_wrap(e, "CannotCreateContainerError: %s", image);
-	p->mounted = true;
-	r = img_resolve(img, image, digest, e);
-	if (r >= 0)
-		r = img_config_load(img, digest, &cfg, e);
-	if (r < 0)
-		return err_wrap(e, "CannotInspectContainerError: %s", image);
-	if (spec_overrides(def, &ov) < 0) {
-		img_config_release(&cfg);
-		return err_set(e, -ENOMEM, "overrides");
-	}
-	r = img_exec_merge(&cfg, &ov, &p->exec);
-	spec_overrides_release(&ov);
-	img_config_release(&cfg);
-	if (r == -ENOEXEC)
-		return err_setx(e, r, "CannotStartContainerError: container '%s' has no command "
-				"(neither the task definition nor the image gives one)", name);
-	return r < 0 ? err_set(e, r, "CannotStartContainerError") : 0;
-}
-
-static int write_spec(struct atask *t, const cJSON *task, const cJSON *td,
-		      const struct prepared *p, size_t n, struct err *e)
-{
-	struct spec_container_in ci[SPEC_MAX_CONTAINERS];
-	_cleanup_(cJSON_Deletep) cJSON *spec = NULL, *vols = NULL;
-	_cleanup_free_ char *text = NULL;
-	char sdir[PATH_MAX], rdir[PATH_MAX];
-	_cleanup_close_ int dfd = -1;
-	struct spec_in in = {
-		.task = task, .taskdef = td, .task_id = t->id, .cluster = t->cluster,
-		.state_dir = sdir, .containers = ci,
-		.cgroup_enforce = config_get_bool(t->a->cfg, CFG_CGROUP_ENFORCE),
-		.cgroup_parent = config_get(t->a->cfg, CFG_CGROUP_PARENT),
-		.pids_limit = config_get(t->a->cfg, CFG_TASK_PIDS_LIMIT)
-			      ? (int64_t)config_get_u64(t->a->cfg, CFG_TASK_PIDS_LIMIT) : 0,
-		.stop_timeout_sec = t->a->stop_timeout_usec / 1000000,
-	};
-	int r;
-
-	char netns[PATH_MAX], addr[INET_ADDRSTRLEN];
-	char *addrs[] = { addr, NULL };
-
-	for (size_t i = 0; i < n; i++)
-		ci[i] = (struct spec_container_in){ p[i].rootfs, &p[i].exec };
-	if (agent_net_wanted(td) && agent_net_path(t->a, t->id, netns, sizeof(netns)) == 0)
-		in.netns_path = netns;
-	/* The task's own address goes into its containers' /etc/hosts. */
-	if (in.netns_path && agent_net_address(t->a, t->id, addr) == 0)
-		in.addresses = addrs;
-	join(sdir, sizeof(sdir), t->a->state_tasks, t->id);
-	task_dir(t, rdir, sizeof(rdir));
-	if ((r = agent_volumes_json(t->a, td, &vols, e)) < 0)
-		return r;
-	in.volumes = vols;
-	if (spec_build(&in, &spec) < 0 || !(text = cJSON_Print(spec)))
-		return err_set(e, -ENOMEM, "spec.json");
-	dfd = open(rdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return err_set(e, -errno, "open '%s'", rdir);
-	r = write_file_create_at(dfd, "spec.json.tmp", text, strlen(text), 0600);
-	if (r == 0 && renameat(dfd, "spec.json.tmp", dfd, "spec.json") < 0)
-		r = -errno;
-	return r < 0 ? err_set(e, r, "write '%s/spec.json'", rdir) : 0;
-}
-
-static void release_prepared(struct prepared *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		img_exec_release(&p[i].exec);
-}
-
 static void fail_start(struct atask *t, const cJSON *task, const char *reason)
 {
 	_cleanup_(cJSON_Deletep) cJSON *rep = NULL;
@@ -550,7 +433,6 @@ static void fail_start(struct atask *t, const cJSON *task, const char *reason)
 }
 
 /* What the start helper leaves in the task dir for the agent. */
-#define PULL_STOPPED "pull-stopped-at" /* when the pull began and the images were ready */
 
 static void read_note(struct atask *t, const char *name, char *buf, size_t size, bool consume)
 {
@@ -575,7 +457,7 @@ static void load_pull_stopped(struct atask *t)
 	char when[64];
 	double started, stopped;
 
-	read_note(t, PULL_STOPPED, when, sizeof(when), false);
+	read_note(t, AGENT_NOTE_PULL, when, sizeof(when), false);
 	if (sscanf(when, "%lf %lf", &started, &stopped) == 2 && started > 0 && stopped > 0) {
 		t->pull_started_at = started;
 		t->pull_stopped_at = stopped;
@@ -608,45 +490,6 @@ static void on_started(struct loop *l, pid_t pid, const siginfo_t *info, void *d
 		fail_start(t, task, msg);
 }
 
-static void write_note(const char *dir, const char *name, const char *text)
-{
-	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (dfd >= 0)
-		(void)write_file_create_at(dfd, name, text, strlen(text), 0600);
-}
-
-/* In the start helper: the task's network namespace, images -> rootfs,
- * spec.json.  0 or -errno with the ECS reason in E. */
-static int start_work(struct atask *t, struct img_store *img, const cJSON *task,
-		      const cJSON *td, const char *dir, struct err *e)
-{
-	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(td, "containerDefinitions"), *d;
-	struct prepared p[SPEC_MAX_CONTAINERS];
-	char when[64];
-	size_t n = 0;
-	int r = 0;
-
-	memset(p, 0, sizeof(p));
-	r = agent_net_create(t->a, t->id, td, e);
-	if (r < 0)
-		return r;
-	cJSON_ArrayForEach(d, defs) {
-		if (n == SPEC_MAX_CONTAINERS)
-			break;
-		r = prepare_container(t, img, d, &p[n++], e);
-		if (r < 0)
-			break;
-	}
-	if (r >= 0) {
-		snprintf(when, sizeof(when), "%.3f %.3f\n", t->pull_started_at, now_sec());
-		write_note(dir, PULL_STOPPED, when);
-		r = write_spec(t, task, td, p, n, e);
-	}
-	release_prepared(p, n);
-	return r;
-}
-
 /* The network namespace, pulls, mounts and the shim's start may take long: a
  * helper process does them, watched by the loop, so the daemon never waits. */
 static int start_async(struct atask *t, const cJSON *task, const cJSON *td, const char *dir,
@@ -665,7 +508,7 @@ static int start_async(struct atask *t, const cJSON *task, const cJSON *td, cons
 
 		/* A restarted agent waits for a helper that is still at work. */
 		snprintf(self, sizeof(self), "%d\n", (int)getpid());
-		write_note(dir, "starter.pid", self);
+		agent_task_note(dir, "starter.pid", self);
 
 		/* The daemon's signalfd blocks signals: the shim must not inherit that. */
 		sigemptyset(&none);
@@ -676,7 +519,7 @@ static int start_async(struct atask *t, const cJSON *task, const cJSON *td, cons
 		 * open file would share the lock). */
 		(void)syscall(SYS_close_range, 3U, ~0U, 0U);
 		img = img_store_open(config_get(t->a->cfg, CFG_STATE_DIR), &ce);
-		r = img ? start_work(t, img, task, td, dir, &ce)
+		r = img ? atask_start_work(t, img, task, td, dir, &ce)
 			: err_wrap(&ce, "ResourceInitializationError");
 		img_store_free(img);
 		/* The helper becomes `berth shim` (same pid, still watched): its
@@ -685,7 +528,7 @@ static int start_async(struct atask *t, const cJSON *task, const cJSON *td, cons
 			r = err_set(&ce, shim_exec(t->a->berth_path, dir),
 				    "CannotStartContainerError: starting the task's shim");
 		if (r < 0)
-			write_note(dir, START_ERROR, ce.msg[0] ? ce.msg : "CannotStartContainerError");
+			agent_task_note(dir, START_ERROR, ce.msg[0] ? ce.msg : "CannotStartContainerError");
 		_exit(r < 0 ? 1 : 0);
 	}
 	r = loop_add_pid(t->a->loop, pid, on_started, t);
@@ -702,10 +545,10 @@ static void start(struct atask *t, const cJSON *task, const cJSON *td)
 	struct err e = ERR_INIT;
 	int r;
 
-	t->pull_started_at = now_sec();  /* before the fork: the helper's note has it */
+	t->pull_started_at = agent_now_sec();  /* before the fork: the helper's note has it */
 
-	r = mkdir_path(t->a->state_tasks, t->id, NULL, dir, sizeof(dir));
-	if (r < 0 || mkdir_path(t->a->run_tasks, t->id, NULL, dir, sizeof(dir)) < 0) {
+	r = agent_task_mkdir(t->a->state_tasks, t->id, NULL, dir, sizeof(dir));
+	if (r < 0 || agent_task_mkdir(t->a->run_tasks, t->id, NULL, dir, sizeof(dir)) < 0) {
 		fail_start(t, task, "ResourceInitializationError: cannot create the task's directories");
 		return;
 	}
