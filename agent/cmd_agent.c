@@ -138,28 +138,6 @@ static void usage(FILE *out)
 		     "BERTH_AGENT_SECRET_ACCESS_KEY (default config %s).\n", DEFAULT_CONFIG);
 }
 
-static int load_config(struct agent_cmd *c, const char *path, bool required)
-{
-	struct err e = ERR_INIT;
-	enum log_level lvl;
-	int r = config_load(&c->cfg, path, required, environ, &e);
-
-	if (r < 0) {
-		log_error("%s", e.msg);
-		return r;
-	}
-	if (log_parse_level(config_get(&c->cfg, CFG_LOGLEVEL), &lvl) == 0)
-		log_set_level(lvl);
-	for (unsigned i = 0; i < c->cfg.n_warnings && i < CONFIG_MAX_WARNINGS; i++)
-		log_warn("config: %s", c->cfg.warnings[i]);
-	r = config_export_env(&c->cfg);
-	if (r < 0) {
-		log_error_errno(r, "export the configuration to the environment");
-		config_release(&c->cfg);
-	}
-	return r;
-}
-
 static int agent_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -200,7 +178,7 @@ static int agent_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load_config(&c, config_path, explicit_config) < 0)
+	if (config_load_process(&c.cfg, config_path, explicit_config) < 0)
 		return 1;
 	if (!controller)
 		controller = config_get(&c.cfg, CFG_CONTROLLER);

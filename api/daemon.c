@@ -264,18 +264,6 @@ static void usage(FILE *out)
 		     "BERTH_* / ECS_* environment variables override it).\n", DEFAULT_CONFIG);
 }
 
-static void log_config(const struct config *cfg)
-{
-	enum log_level lvl;
-
-	if (log_parse_level(config_get(cfg, CFG_LOGLEVEL), &lvl) == 0)
-		log_set_level(lvl);
-	for (unsigned i = 0; i < cfg->n_warnings && i < CONFIG_MAX_WARNINGS; i++)
-		log_warn("config: %s", cfg->warnings[i]);
-	if (cfg->n_warnings > CONFIG_MAX_WARNINGS)
-		log_warn("config: %u more warnings not shown", cfg->n_warnings - CONFIG_MAX_WARNINGS);
-}
-
 static int daemon_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -312,18 +300,8 @@ static int daemon_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	r = config_load(&d.cfg, config_path, explicit_config, environ, &e);
-	if (r < 0) {
-		log_error("%s", e.msg);
+	if (config_load_process(&d.cfg, config_path, explicit_config) < 0)
 		return 1;
-	}
-	log_config(&d.cfg);
-	r = config_export_env(&d.cfg);
-	if (r < 0) {
-		log_error_errno(r, "export the configuration to the environment");
-		config_release(&d.cfg);
-		return 1;
-	}
 	/* A client that hangs up must not kill the daemon mid-write. */
 	signal(SIGPIPE, SIG_IGN);
 	r = daemon_start(&d, &e);

@@ -13,6 +13,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
+#include "lib/log.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define SEC 1000000ULL
@@ -139,6 +140,30 @@ int config_export_env(const struct config *cfg)
 		if (cfg->val[k] && setenv(config_keys[k].key, cfg->val[k], 1) < 0)
 			return -errno;
 	return 0;
+}
+
+int config_load_process(struct config *cfg, const char *path, bool required)
+{
+	struct err e = ERR_INIT;
+	enum log_level lvl;
+	int r = config_load(cfg, path, required, environ, &e);
+
+	if (r < 0) {
+		log_error("%s", e.msg);
+		return r;
+	}
+	if (log_parse_level(config_get(cfg, CFG_LOGLEVEL), &lvl) == 0)
+		log_set_level(lvl);
+	for (unsigned i = 0; i < cfg->n_warnings && i < CONFIG_MAX_WARNINGS; i++)
+		log_warn("config: %s", cfg->warnings[i]);
+	if (cfg->n_warnings > CONFIG_MAX_WARNINGS)
+		log_warn("config: %u more warnings not shown", cfg->n_warnings - CONFIG_MAX_WARNINGS);
+	r = config_export_env(cfg);
+	if (r < 0) {
+		log_error_errno(r, "export the configuration to the environment");
+		config_release(cfg);
+	}
+	return r;
 }
 
 void config_init(struct config *cfg)

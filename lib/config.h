@@ -118,6 +118,13 @@ struct config {
  * what the file and the environment decided.  0 or -errno. */
 int config_export_env(const struct config *cfg);
 
+/* What a long-running berth process (daemon, agent) does with its
+ * configuration as it starts: config_load() from PATH and the process
+ * environment, the log level it names, its warnings logged, then
+ * config_export_env().  Failures are logged; CFG is left released.  0 or
+ * -errno. */
+int config_load_process(struct config *cfg, const char *path, bool required);
+
 /* Loads PATH (a missing file is fine unless REQUIRED), then the environment
  * ENVP (NULL-terminated "K=V" strings, NULL for none), then defaults, and
  * validates every value.  On failure *cfg holds nothing to release. */
